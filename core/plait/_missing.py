@@ -1,0 +1,22 @@
+"""A last-resort import finder: ``import plait.nn`` without the plait-nn distribution gets an ImportError
+that names the distribution to install, instead of a bare "No module named"."""
+import sys
+from importlib.abc import MetaPathFinder
+
+FIRST_PARTY = {"nn": "plait-nn", "optim": "plait-optim", "tensorboard": "plait-tensorboard"}
+
+
+class _MissingPluginFinder(MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if len(parts) >= 2 and parts[0] == "plait" and parts[1] in FIRST_PARTY:
+            dist = FIRST_PARTY[parts[1]]
+            raise ModuleNotFoundError(
+                f"No module named '{fullname}': plait.{parts[1]} is provided by the separate distribution "
+                f"'{dist}'. Install it with `pip install {dist}` (or install everything with the README's "
+                "set-up command).", name=fullname)
+        return None
+
+
+if not any(isinstance(f, _MissingPluginFinder) for f in sys.meta_path):
+    sys.meta_path.append(_MissingPluginFinder())  # appended: only consulted after every real finder failed

@@ -1,0 +1,102 @@
+"""plait.autograd: the dynamic graph, ``backward``, ``grad``, custom ``Function``s and ``gradcheck``."""
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from .graph import Node, AccumulateGrad, Op
+from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from . import engine as _engine
+
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck", "GradcheckError", "Node",
+           "AccumulateGrad", "Op", "once_differentiable", "graph"]
+
+from . import graph  # noqa: E402  (torch.autograd.graph.Node lives there too)
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    return list(x) if isinstance(x, (tuple, list)) else [x]
+
+
+def _make_grads(outputs, grad_outputs, create_graph):
+    from .. import ones_like, Tensor
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs "
+                                   f"(got output {i} of shape {list(out.shape)}; pass gradient=/grad_outputs= "
+                                   "with a tensor of that shape)")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
+                                   f"{out.dtype!r}")
+            g = ones_like(out)
+        elif not isinstance(g, Tensor):
+            from .. import tensor
+            g = tensor(g, dtype=out.dtype, device=out.device)
+        elif g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                               f"has a shape of {out.shape}.")
+        elif g.device != out.device:
+            raise RuntimeError(f"grad_output[{i}] is on device {g.device} but output[{i}] is on {out.device}")
+        grads.append(g if create_graph else g.detach())
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for i, t in enumerate(tensors):
+        if t.grad_fn is None and not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    grads = _make_grads(tensors, grad_tensors, create_graph)
+    only = None
+    if inputs is not None:
+        from .graph import grad_accumulator
+        only = {grad_accumulator(t) for t in _as_list(inputs) if t.grad_fn is None}
+    _engine.execute(_engine.roots_for(tensors, grads), retain_graph, create_graph, only_leaves=only)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad)."""
+    from .graph import grad_accumulator
+    outputs = _as_list(outputs)
+    inputs_list = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for i, t in enumerate(inputs_list):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    for i, t in enumerate(outputs):
+        if t.grad_fn is None and not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    grads = _make_grads(outputs, grad_outputs, create_graph)
+    capture = {}
+    for index, t in enumerate(inputs_list):
+        node, nr = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (grad_accumulator(t), 0)
+        capture.setdefault(node, []).append((nr, index))
+    result = _engine.execute(_engine.roots_for(outputs, grads), retain_graph, create_graph, capture=capture,
+                             accumulate=False)
+    out = []
+    for i, (t, g) in enumerate(zip(inputs_list, result)):
+        if g is None:
+            if materialize_grads:
+                from .. import zeros_like
+                g = zeros_like(t)
+            elif not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
+        elif g.shape != t.shape:
+            g = _engine._sum_to(g, t.shape)
+        if g is not None and not create_graph:
+            g = g.detach()
+        out.append(g)
+    return tuple(out)

@@ -1,0 +1,165 @@
+"""The backward pass: an iterative topological walk (Kahn's algorithm over dependency counts) from the
+roots to the leaves. No recursion, so graphs of any depth work. Gradients that reach a node with a
+different shape than its output (broadcasting) are summed down to that shape here, in one place."""
+from . import graph as _graph
+from .graph import AccumulateGrad, grad_accumulator
+from .grad_mode import _Switch
+
+
+def _sum_to(g, shape):
+    """Sum ``g`` down to ``shape`` (the inverse of broadcasting)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = list(range(lead))
+    for i, size in enumerate(shape):
+        if size == 1 and g.shape[lead + i] != 1:
+            axes.append(lead + i)
+    if axes:
+        g = g.sum(dim=tuple(axes), keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _add_grad(buffers, node, nr, g):
+    slot = buffers.get(node)
+    if slot is None:
+        slot = buffers[node] = [None] * node.num_outputs
+    shape = node._shapes[nr]
+    if g.shape != shape:
+        g = _sum_to(g, shape)
+    prev = slot[nr]
+    slot[nr] = g if prev is None else prev + g
+
+
+def execute(roots, retain_graph, create_graph, capture=None, accumulate=True, only_leaves=None):
+    """Run backward from ``roots`` = [(node, output_nr, grad Tensor)].
+
+    ``capture``: {node: [(output_nr, index)]}: gradients to return instead of (or besides) accumulating;
+    returns a list with one entry per captured index. ``accumulate``: whether leaves' ``.grad`` receive
+    their gradients. ``only_leaves``: a set of AccumulateGrad nodes restricting accumulation.
+    """
+    deps = {}
+    root_nodes = []
+    seen = set()
+    for node, _, _ in roots:
+        if node not in seen:
+            seen.add(node)
+            root_nodes.append(node)
+    stack = list(root_nodes)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+
+    buffers = {}
+    for node, nr, g in roots:
+        _add_grad(buffers, node, nr, g)
+    handed_out = {id(g) for _, _, g in roots}  # grads that someone else may hold: clone before storing
+    captured = None if capture is None else [None] * sum(len(v) for v in capture.values())
+    ready = [n for n in root_nodes if n not in deps]
+
+    with _Switch(bool(create_graph)):
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * node.num_outputs
+            if node._pre_hooks is not None:
+                grads = _run_pre_hooks(node, grads)
+            if capture is not None and node in capture:
+                for nr, index in capture[node]:
+                    captured[index] = grads[nr]
+            if node.__class__ is AccumulateGrad:
+                if accumulate and (only_leaves is None or node in only_leaves) and grads[0] is not None:
+                    _accumulate_leaf(node.variable, grads[0], create_graph, handed_out)
+                continue
+            if all(g is None for g in grads):
+                input_grads = (None,) * len(node.next_functions)
+            else:
+                input_grads = node._backward(grads)
+                if node._post_hooks is not None:
+                    for hook in node._post_hooks:
+                        replaced = hook(input_grads, tuple(grads))
+                        if replaced is not None:
+                            input_grads = tuple(replaced)
+                if len(input_grads) != len(node.next_functions):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(node.next_functions)}, got {len(input_grads)})")
+            if not retain_graph:
+                node._release()
+            for (nxt, nr), g in zip(node.next_functions, input_grads):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    _add_grad(buffers, nxt, nr, g)
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+    return captured
+
+
+def _run_pre_hooks(node, grads):
+    hooks = node._pre_hooks
+    grads = list(grads)
+    for key, fns in hooks.items():
+        if key == -1:
+            continue
+        if isinstance(key, int) and grads[key] is not None:
+            for fn in list(fns):
+                out = fn(grads[key])
+                if out is not None:
+                    grads[key] = out
+    for key, refs in hooks.items():  # retain_grad runs after the user's hooks, as in torch
+        if isinstance(key, tuple) and grads[key[1]] is not None:
+            t = refs()
+            if t is not None:
+                g = grads[key[1]]
+                g = g if t.grad is None else t.grad + g
+                t.grad = g if _graph._grad_state.enabled else g.detach()
+    for fn in hooks.get(-1, ()):
+        out = fn(tuple(grads))
+        if out is not None:
+            grads = list(out)
+    return grads
+
+
+def _accumulate_leaf(var, g, create_graph, handed_out):
+    hooks = var._hooks
+    if hooks:
+        for fn in list(hooks):
+            out = fn(g)
+            if out is not None:
+                g = out
+    if g._dtype is not var._dtype:
+        g = g.to(var._dtype)
+    if var.grad is None:
+        if id(g) in handed_out:
+            g = g.clone()
+        handed_out.add(id(g))
+        var.grad = g if create_graph else g.detach()
+    else:
+        total = var.grad + g
+        var.grad = total if create_graph else total.detach()
+
+
+def roots_for(tensors, grad_tensors):
+    roots = []
+    for t, g in zip(tensors, grad_tensors):
+        if t.grad_fn is not None:
+            roots.append((t.grad_fn, t._output_nr, g))
+        elif t._requires_grad:
+            roots.append((grad_accumulator(t), 0, g))
+        else:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    return roots

@@ -1,0 +1,83 @@
+"""Whether ops record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` (context managers and
+decorators, as in torch). The flag is a plain attribute read on every op."""
+import functools
+
+
+class _GradState:
+    __slots__ = ("enabled",)
+
+
+state = _GradState()
+state.enabled = True
+
+
+def is_grad_enabled():
+    return state.enabled
+
+
+class _Switch:
+    """Sets the grad mode for a ``with`` block and restores it afterwards."""
+    __slots__ = ("target", "prev")
+
+    def __init__(self, target):
+        self.target = target
+
+    def __enter__(self):
+        self.prev = state.enabled
+        state.enabled = self.target
+
+    def __exit__(self, *exc):
+        state.enabled = self.prev
+        return False
+
+
+class _Mode:
+    """Base for the grad-mode switches: a context manager, and a decorator when called on a function."""
+    _target = True
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = self._target
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        target = self._target
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with _Switch(target):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_Mode):
+    _target = False
+
+
+class enable_grad(_Mode):
+    _target = True
+
+
+class set_grad_enabled(_Mode):
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}")
+        self._target = mode
+        # like torch, calling it as a plain function switches the mode right away
+        self._prev = state.enabled
+        state.enabled = mode
+
+    def __enter__(self):
+        pass  # already switched in __init__
+
+    def __call__(self, fn):
+        state.enabled = self._prev  # used as a decorator: undo the switch made by __init__
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):
+    def __init__(self, mode=True):
+        self._target = not mode

@@ -1,0 +1,12 @@
+"""Backends: the one abstraction between plait's core and an array library.
+
+``Backend`` is what a backend plugin subclasses and returns from its ``plait_backends`` hook
+(see :mod:`plait.hookspecs`). The registry below finds plugins through entry points once, lazily, and
+then answers ``device -> Backend`` from a dict, so no op ever pays a hook call.
+"""
+from .base import Backend
+from .registry import (available, get_backend, backend_for_array, loaded_backends, set_backend,
+                       extensions, registry_errors, reload)
+
+__all__ = ["Backend", "available", "get_backend", "backend_for_array", "loaded_backends", "set_backend",
+           "extensions", "registry_errors", "reload"]

@@ -1,0 +1,163 @@
+"""The Backend base class: an Array API namespace plus the few kernels the standard lacks."""
+import math
+
+
+class Backend:
+    """Subclass this in a backend plugin.
+
+    Required class attributes: ``name`` (str), ``device_types`` (tuple of str). Optional: ``priority``
+    (int; the highest-priority backend serving a device type is its default), ``distribution`` (the pip
+    name, for error messages).
+
+    Required methods: :meth:`namespace` and the random-number methods. Everything else has a portable
+    fallback written against the standard; override it where the array library has a faster kernel.
+    """
+
+    name = None
+    device_types = ()
+    priority = 0
+    distribution = None
+    #: ``Tensor.numpy()`` returns an array sharing memory with the tensor (CPU backends over NumPy).
+    shares_host_memory = False
+    #: the tensor's memory is directly readable by the host (False for GPU backends).
+    host_accessible = True
+
+    def __init__(self):
+        self.xp = None
+        self.dtype_to_native = {}
+        self.native_to_dtype = {}
+
+    # ----- set-up, called once by the registry ------------------------------------------------------
+    def namespace(self):
+        """Return the Array API namespace (e.g. ``array_api_compat.numpy``)."""
+        raise TypeError(f"backend {self.name!r} does not implement namespace()")
+
+    def setup(self):
+        from .. import _dtype
+        xp = self.namespace()
+        self.xp = xp
+        for d in _dtype.ALL:
+            native_name = "bool" if d is _dtype.bool_ else d.name
+            native = getattr(xp, native_name, None)
+            if native is None:
+                continue
+            self.dtype_to_native[d] = native
+            # key by the dtype object arrays actually report, which may differ from the namespace attribute
+            probe = xp.zeros((), dtype=native)
+            self.native_to_dtype[probe.dtype] = d
+            self.native_to_dtype[native] = d
+
+    def default_device(self, device_type):
+        """The device a plain ``device_type`` string means (e.g. ``cuda`` -> ``cuda:0``)."""
+        from ..device import device
+        return device(device_type)
+
+    def native_device(self, device):
+        """The namespace's device object for a plait device (passed as ``device=`` to creation functions)."""
+        return None
+
+    def check_device(self, device):
+        """Raise if ``device`` (of one of this backend's types) does not exist."""
+
+    def device_of(self, array):
+        """The plait device an array of this backend lives on."""
+        return self.default_device(self.device_types[0])
+
+    def owns(self, array):
+        """Whether ``array`` is this backend's native array type."""
+        return False
+
+    def synchronize(self, device=None):
+        pass
+
+    # ----- random numbers (required: the standard has none) ------------------------------------------
+    def manual_seed(self, seed):
+        raise TypeError(f"backend {self.name!r} does not implement manual_seed()")
+
+    def uniform(self, shape, low, high, dtype, device):
+        raise TypeError(f"backend {self.name!r} does not implement uniform()")
+
+    def normal(self, shape, mean, std, dtype, device):
+        raise TypeError(f"backend {self.name!r} does not implement normal()")
+
+    def integers(self, shape, low, high, dtype, device):
+        """Uniform integers in [low, high)."""
+        raise TypeError(f"backend {self.name!r} does not implement integers()")
+
+    def permutation(self, n, dtype, device):
+        raise TypeError(f"backend {self.name!r} does not implement permutation()")
+
+    def bernoulli(self, p, dtype):
+        """Draw 0/1 with probability ``p`` (an array) elementwise; result has ``p``'s shape and ``dtype``."""
+        xp = self.xp
+        u = self.uniform(p.shape, 0.0, 1.0, p.dtype, self.device_of(p))
+        return xp.astype(u < p, dtype)
+
+    # ----- host transfer --------------------------------------------------------------------------------
+    def to_host(self, array):
+        """Return a NumPy array with the contents of ``array`` (a copy unless memory is shared)."""
+        raise TypeError(f"backend {self.name!r} does not implement to_host()")
+
+    def from_host(self, host_array, device):
+        """Create a backend array on ``device`` from a NumPy array (or anything with __dlpack__)."""
+        return self.xp.asarray(host_array, device=self.native_device(device))
+
+    def from_numpy(self, ndarray):
+        """Wrap a NumPy array for ``plait.from_numpy``; shares memory where the backend can."""
+        return self.from_host(ndarray, self.default_device("cpu"))
+
+    def from_dlpack(self, obj):
+        return self.xp.from_dlpack(obj)
+
+    def from_bytes(self, data, dtype, shape, device):
+        """An array of plait ``dtype`` and ``shape`` from little-endian raw bytes (checkpoint loading).
+        The portable fallback goes through a Python list; backends override it with a zero-parse path."""
+        fmt = {"float64": "d", "float32": "f", "float16": "e", "int64": "q", "int32": "i", "int16": "h",
+               "int8": "b", "uint8": "B", "bool": "?"}[dtype.name]
+        values = memoryview(data).cast(fmt).tolist() if data else []
+        native = self.dtype_to_native[dtype]
+        flat = self.xp.asarray(values, dtype=native, device=self.native_device(device))
+        return self.xp.reshape(flat, shape)
+
+    # ----- kernels the standard lacks: portable fallbacks -------------------------------------------
+    def scatter_add(self, target, index, src):
+        """``target[index[i]] += src[i]`` along axis 0, with duplicate indices summed; returns a new array.
+
+        ``target`` has shape (N, *rest), ``index`` (M,) integer, ``src`` (M, *rest). The fallback builds
+        a one-hot (N, M) matrix and multiplies: correct and vectorised, O(N*M) memory.
+        """
+        xp = self.xp
+        n = target.shape[0]
+        rest = target.shape[1:]
+        m = index.shape[0]
+        if m == 0:
+            return target
+        onehot = xp.astype(xp.arange(n, dtype=index.dtype)[:, None] == index[None, :], src.dtype)
+        flat = xp.reshape(src, (m, math.prod(rest)))
+        added = xp.reshape(onehot @ flat, (n, *rest))
+        return target + xp.astype(added, target.dtype)
+
+    def index_put(self, target, index, values):
+        """Return a copy of ``target`` with ``target[index[i]] = values[i]`` along axis 0 (the last write
+        wins where indices repeat; torch leaves that order unspecified)."""
+        xp = self.xp
+        n = target.shape[0]
+        rest = target.shape[1:]
+        m = index.shape[0]
+        if m == 0:
+            return target
+        positions = xp.arange(m, dtype=xp.int64)
+        hits = xp.arange(n, dtype=index.dtype)[:, None] == index[None, :]
+        # the last writer for each target row: the largest position among its hits
+        last = xp.max(xp.where(hits, positions[None, :], -1), axis=1)
+        written = last >= 0
+        source = xp.take(xp.reshape(values, (m, *rest)), xp.where(written, last, 0), axis=0)
+        mask = xp.reshape(written, (n,) + (1,) * len(rest))
+        return xp.where(mask, xp.astype(source, target.dtype), target)
+
+    # ----- optional fast kernels -------------------------------------------------------------------
+    #: name -> callable; the core looks these up once and otherwise uses its portable code.
+    kernels = {}
+
+    def __repr__(self):
+        return f"<plait backend {self.name!r} serving {', '.join(self.device_types)}>"

@@ -1,0 +1,1 @@
+"""Tensor operations, one small ``Op`` class each (forward on arrays, backward on Tensors)."""

@@ -1,0 +1,520 @@
+"""Shape and layout ops. Views (view, permute, expand, squeeze...) share the version counter with their
+base, as in torch; plait tracks contiguity itself since the Array API exposes no strides."""
+import math
+
+from .. import _dtype
+from ..autograd.graph import Op
+from ._common import Tensor, as_operands, check_same_device
+from .reduction import normalize_dims
+
+
+def _as_shape(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.item()
+        if not isinstance(a, int):
+            raise TypeError(f"shape arguments must be ints, got {type(a).__name__}")
+        out.append(a)
+    return tuple(out)
+
+
+def infer_shape(shape, numel, original):
+    """Resolve a single -1 and check the element count (torch's messages)."""
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = math.prod(s for s in shape if s != -1)
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def _as_view(out, base, contiguous=True):
+    out._vc = base._vc
+    out._contig = contiguous
+    return out
+
+
+class Reshape(Op):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return self.xp.reshape(x, shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape), None
+
+    def name(self):
+        return "ViewBackward0" if getattr(self, "is_view", False) else "ReshapeAliasBackward0"
+
+
+class Permute(Op):
+    def forward(self, x, axes):
+        self.axes = axes
+        return self.xp.permute_dims(x, axes)
+
+    def backward(self, g):
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a] = i
+        return g.permute(inverse), None
+
+
+class Expand(Op):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return self.xp.broadcast_to(x, shape)
+
+    def backward(self, g):
+        from ..autograd.engine import _sum_to
+        return _sum_to(g, self.in_shape), None
+
+
+class Concat(Op):
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return self.xp.concat(arrays, axis=axis)
+
+    def backward(self, g):
+        out, start = [], 0
+        for size in self.sizes:
+            out.append(g.narrow(self.axis, start, size))
+            start += size
+        return tuple(out)
+
+
+class Stack(Op):
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        return self.xp.stack(arrays, axis=axis)
+
+    def backward(self, g):
+        return tuple(g.unbind(self.axis))
+
+
+class Flip(Op):
+    def forward(self, x, axes):
+        self.axes = axes
+        return self.xp.flip(x, axis=axes)
+
+    def backward(self, g):
+        return g.flip(self.axes), None
+
+
+class Roll(Op):
+    def forward(self, x, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+        return self.xp.roll(x, shift=shifts, axis=axes)
+
+    def backward(self, g):
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return g.roll(neg, self.axes), None, None
+
+
+class Tile(Op):
+    def forward(self, x, reps):
+        self.in_shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+        self.reps = reps
+        return self.xp.tile(x, reps)
+
+    def backward(self, g):
+        split = []
+        for r, s in zip(self.reps, self.in_shape):
+            split += [r, s]
+        g = g.reshape(split).sum(dim=tuple(range(0, len(split), 2)))
+        return g.reshape(self.orig_shape), None
+
+
+class Tri(Op):
+    def forward(self, x, k, upper):
+        self.k, self.upper = k, upper
+        return (self.xp.triu if upper else self.xp.tril)(x, k=k)
+
+    def backward(self, g):
+        return (g.triu(self.k) if self.upper else g.tril(self.k)), None, None
+
+
+# ---------------------------------------------------------------- public functions
+def view(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        raise RuntimeError("view(dtype) reinterprets memory, which the Array API cannot express; use .to(dtype)")
+    shape = infer_shape(_as_shape(shape), x.numel(), x.shape)
+    if not x._contig and shape != x.shape:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    if shape == x.shape and not x._requires_grad:
+        return x._alias()
+    out = Reshape.apply(x, shape)
+    if out.grad_fn is not None:
+        out.grad_fn.is_view = True
+    return _as_view(out, x)
+
+
+def reshape(x, *shape):
+    shape = infer_shape(_as_shape(shape), x.numel(), x.shape)
+    if x._contig:
+        return view(x, shape)
+    return Reshape.apply(x, shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return x.reshape(1)
+    s = normalize_dims(start_dim, x.ndim)[0]
+    e = normalize_dims(end_dim, x.ndim)[0]
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def unflatten(x, dim, sizes):
+    d = normalize_dims(dim, x.ndim)[0]
+    sizes = infer_shape(tuple(sizes), x.shape[d], None)
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+def permute(x, *dims):
+    dims = _as_shape(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
+                           f"equal to len(dims) = {len(dims)}".replace("(sparse_coo)", ""))
+    axes = tuple(d % x.ndim if x.ndim else 0 for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    for d in dims:
+        normalize_dims(d, x.ndim)
+    out = Permute.apply(x, axes)
+    # memory order survives only if the non-trivial dims keep their relative order
+    kept = [a for a in axes if x.shape[a] != 1]
+    return _as_view(out, x, x._contig and kept == sorted(kept))
+
+
+def transpose(x, dim0, dim1):
+    if x.ndim == 0:
+        return x._alias() if not x._requires_grad else x.view(())
+    d0, d1 = normalize_dims(dim0, x.ndim)[0], normalize_dims(dim1, x.ndim)[0]
+    axes = list(range(x.ndim))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(x, axes)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x._alias() if not x._requires_grad else x.view(x.shape)
+
+
+def movedim(x, source, destination):
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    src = tuple(normalize_dims(s, x.ndim)[0] for s in src)
+    dst = tuple(normalize_dims(d, x.ndim)[0] for d in dst)
+    order = [d for d in range(x.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, order)
+
+
+moveaxis = movedim
+
+
+def unsqueeze(x, dim):
+    rank = x.ndim + 1
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})")
+    d = dim % rank
+    return _as_view(Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:]), x, x._contig)
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    else:
+        axes = tuple(a for a in normalize_dims(dim, x.ndim) if x.ndim and x.shape[a] == 1)
+    if not axes:
+        return _as_view(x._alias(), x, x._contig) if not x._requires_grad else \
+            _as_view(Reshape.apply(x, x.shape), x, x._contig)
+    shape = tuple(s for i, s in enumerate(x.shape) if i not in axes)
+    return _as_view(Reshape.apply(x, shape), x, x._contig)
+
+
+def expand(x, *sizes):
+    sizes = _as_shape(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(x.shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({x.ndim})")
+    lead = len(sizes) - x.ndim
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   "non-existing dimension 0")
+            target.append(s)
+            continue
+        cur = x.shape[i - lead]
+        if s == -1:
+            s = cur
+        if cur != s and cur != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(x.shape)}")
+        target.append(s)
+    target = tuple(target)
+    if target == x.shape:
+        return _as_view(x._alias(), x, x._contig) if not x._requires_grad else \
+            _as_view(Expand.apply(x, target), x, x._contig)
+    return _as_view(Expand.apply(x, target), x, False)
+
+
+def expand_as(x, other):
+    return expand(x, other.shape)
+
+
+def broadcast_to(x, shape):
+    return expand(x, shape)
+
+
+def broadcast_shapes(*shapes):
+    result = []
+    for shape in shapes:
+        shape = tuple(shape)
+        for i in range(1, len(shape) + 1):
+            s = shape[-i]
+            if i > len(result):
+                result.insert(0, s)
+            elif result[-i] == 1:
+                result[-i] = s
+            elif s != 1 and s != result[-i]:
+                raise RuntimeError(f"The size of tensor a ({result[-i]}) must match the size of tensor b ({s}) at "
+                                   f"non-singleton dimension {len(result) - i}")
+    return tuple(result)
+
+
+def broadcast_tensors(*tensors):
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def contiguous(x):
+    if x._contig:
+        return x
+    out = Reshape.apply(x, x.shape) if x._requires_grad else x._alias()
+    out._data = x._backend.xp.asarray(x._data, copy=True)
+    out._vc = [0]
+    out._contig = True
+    return out
+
+
+def _common(tensors, name):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    first = tensors[0]
+    d = first._dtype
+    for t in tensors[1:]:
+        check_same_device(first, t)
+        d = _dtype.promote_types(d, t._dtype)
+    return [t if t._dtype is d else t.to(d) for t in tensors]
+
+
+def cat(tensors, dim=0):
+    tensors = _common(tensors, "cat")
+    # torch skips legacy empty 1-D tensors in cat
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = tensors[0]
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = normalize_dims(dim, ref.ndim)[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
+        for d in range(ref.ndim):
+            if d != axis and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                                   f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list.")
+    if len(tensors) == 1:
+        return tensors[0].clone()
+    return Concat.apply(*tensors, axis=axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = _common(tensors, "stack")
+    ref = tensors[0]
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != ref.shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref.shape)} at entry 0 "
+                               f"and {list(t.shape)} at entry {i}")
+    axis = normalize_dims(dim, ref.ndim + 1)[0]
+    return Stack.apply(*tensors, axis=axis)
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+
+
+def narrow(x, dim, start, length):
+    axis = normalize_dims(dim, x.ndim)[0]
+    if start < 0:
+        start += x.shape[axis]
+    if not 0 <= start <= x.shape[axis] or start + length > x.shape[axis] or length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({x.shape[axis]}).")
+    key = (slice(None),) * axis + (slice(start, start + length),)
+    return x[key]
+
+
+def select(x, dim, index):
+    axis = normalize_dims(dim, x.ndim)[0]
+    size = x.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at "
+                         f"dimension {axis}")
+    return x[(slice(None),) * axis + (index,)]
+
+
+def unbind(x, dim=0):
+    axis = normalize_dims(dim, x.ndim)[0]
+    return tuple(select(x, axis, i) for i in range(x.shape[axis]))
+
+
+def split(x, split_size_or_sections, dim=0):
+    axis = normalize_dims(dim, x.ndim)[0]
+    size = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sections = [min(step, size - s) for s in range(0, size, step)] or [0]
+    else:
+        sections = list(split_size_or_sections)
+        if sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                               f"at dimension {axis}), but got split_sizes={sections}")
+    out, start = [], 0
+    for s in sections:
+        out.append(narrow(x, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    axis = normalize_dims(dim, x.ndim)[0]
+    size = x.shape[axis]
+    step = -(-size // chunks) if size else 1
+    return split(x, step, axis)
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    axis = normalize_dims(dim, x.ndim)[0]
+    size = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        sizes = [size // n + (1 if i < size % n else 0) for i in range(n)]
+        return split(x, sizes, axis)
+    bounds = [0, *indices_or_sections, size]
+    return tuple(narrow(x, axis, a, max(b - a, 0)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def flip(x, dims):
+    axes = normalize_dims(dims, x.ndim)
+    return Flip.apply(x, axes)
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
+
+
+def roll(x, shifts, dims=None):
+    if dims is None:
+        flat = x.reshape(-1)
+        return Roll.apply(flat, shifts if isinstance(shifts, int) else tuple(shifts), None).reshape(x.shape)
+    axes = tuple(normalize_dims(d, x.ndim)[0] for d in ((dims,) if isinstance(dims, int) else dims))
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    return Roll.apply(x, shifts, axes)
+
+
+def repeat(x, *sizes):
+    reps = _as_shape(sizes)
+    if len(reps) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    out = Tile.apply(x, reps)
+    if out.grad_fn is not None:
+        out.grad_fn.orig_shape = x.shape
+    return out
+
+
+def tile(x, dims):
+    dims = tuple(dims)
+    if len(dims) < x.ndim:
+        dims = (1,) * (x.ndim - len(dims)) + dims
+    return repeat(x, dims)
+
+
+def repeat_interleave(x, repeats, dim=None):
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    axis = normalize_dims(dim, x.ndim)[0]
+    if isinstance(repeats, int):
+        expanded = unsqueeze(x, axis + 1)
+        shape = list(expanded.shape)
+        shape[axis + 1] = repeats
+        out = expand(expanded, shape)
+        return reshape(out, x.shape[:axis] + (x.shape[axis] * repeats,) + x.shape[axis + 1:])
+    from .indexing import index_select
+    from ..creation import tensor
+    counts = repeats.tolist() if isinstance(repeats, Tensor) else list(repeats)
+    if len(counts) != x.shape[axis]:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{len(counts)} and input.size({axis}) = {x.shape[axis]}")
+    idx = tensor([i for i, c in enumerate(counts) for _ in range(c)], device=x.device)
+    return index_select(x, axis, idx)
+
+
+def tril(x, diagonal=0):
+    return Tri.apply(x, diagonal, False)
+
+
+def triu(x, diagonal=0):
+    return Tri.apply(x, diagonal, True)
+
+
+def atleast_1d(x):
+    return x.reshape(1) if x.ndim == 0 else x
+
+
+def atleast_2d(x):
+    return x.reshape(1, -1) if x.ndim < 2 else x

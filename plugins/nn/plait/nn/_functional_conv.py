@@ -1,0 +1,848 @@
+"""Convolution, pooling, normalisation, dropout, embedding, padding and resampling (torch.nn.functional).
+
+Everything here is written against plait's Tensor API alone, so it runs unchanged on every backend.
+Convolution, pooling, ``unfold`` and ``fold`` share one pair of adjoint linear maps, ``_Im2Col`` and
+``_Col2Im``: im2col gathers every kernel offset as one strided slice (a handful of vectorised ops, never a
+loop over batch, channels or pixels) and col2im adds the slices back. Each is the other's backward, so
+gradients of any order stay O(kernel offsets) vectorised ops.
+"""
+import math
+import numbers
+import warnings
+from itertools import repeat
+
+import plait
+
+__all__ = [
+    "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "batch_norm", "layer_norm", "group_norm",
+    "dropout", "dropout1d", "dropout2d", "embedding", "pad", "interpolate",
+]
+
+
+def _ntuple(n, name="parse"):
+    def parse(x):
+        if isinstance(x, (list, tuple)):
+            return tuple(x)
+        return tuple(repeat(x, n))
+    parse.__name__ = name
+    return parse
+
+
+_single = _ntuple(1, "_single")
+_pair = _ntuple(2, "_pair")
+
+
+def _reverse_repeat_tuple(t, n):
+    """``(a, b)`` -> ``(b, b, a, a)`` for n=2: the per-dimension padding turned into F.pad's layout."""
+    return tuple(x for x in reversed(t) for _ in range(n))
+
+
+def _size_list(t):
+    return list(t.shape)
+
+
+# --------------------------------------------------------------------------------------------------
+# im2col / col2im
+# --------------------------------------------------------------------------------------------------
+
+def _pad_constant_nograd(x, pads, value):
+    """Pad the last two dims by ``pads=(top, bottom, left, right)`` with ``value`` (used under no-grad)."""
+    pt, pb, pl, pr = pads
+    if not (pt or pb or pl or pr):
+        return x
+    n, c, h, w = x.shape
+    out = x.new_full((n, c, h + pt + pb, w + pl + pr), value)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
+def _window_slices(kernel, dilation, stride, out_hw):
+    (kh, kw), (dh, dw), (sh, sw), (ho, wo) = kernel, dilation, stride, out_hw
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            yield rows, slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+
+
+class _Im2Col(plait.autograd.Function):
+    """(N, C, H, W) -> (N, C, kh*kw, Ho, Wo): every kernel offset as one strided slice of the padded input.
+
+    ``padding`` is (top, bottom, left, right) so that ceil-mode pooling and "same" convolution with an
+    even kernel can pad one side more. ``pad_value`` is 0 for convolution and -inf for max pooling.
+    """
+
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride, out_hw, pad_value=0.0):
+        ctx.geometry = (tuple(x.shape[-2:]), kernel, dilation, padding, stride)
+        xp = _pad_constant_nograd(x, padding, pad_value)
+        return plait.stack([xp[:, :, r, c] for r, c in _window_slices(kernel, dilation, stride, out_hw)], dim=2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        in_hw, kernel, dilation, padding, stride = ctx.geometry
+        return _Col2Im.apply(grad, in_hw, kernel, dilation, padding, stride), None, None, None, None, None, None
+
+
+class _Col2Im(plait.autograd.Function):
+    """(N, C, kh*kw, Ho, Wo) -> (N, C, H, W): the adjoint of ``_Im2Col``; overlapping windows add up."""
+
+    @staticmethod
+    def forward(ctx, cols, out_hw, kernel, dilation, padding, stride):
+        n, c, _, ho, wo = cols.shape
+        (h, w), (kh, kw), (dh, dw), (sh, sw) = out_hw, kernel, dilation, stride
+        pt, pb, pl, pr = padding
+        ctx.geometry = (kernel, dilation, padding, stride, (ho, wo))
+        # Windows may reach past the padded input (ceil mode, transposed convolution's output_padding):
+        # the buffer covers them, and what lies outside the input is cropped away below.
+        hp = max(h + pt + pb, sh * (ho - 1) + dh * (kh - 1) + 1)
+        wp = max(w + pl + pr, sw * (wo - 1) + dw * (kw - 1) + 1)
+        out = cols.new_zeros((n, c, hp, wp))
+        for k, (r, cc) in enumerate(_window_slices(kernel, dilation, stride, (ho, wo))):
+            out[:, :, r, cc] = out[:, :, r, cc] + cols[:, :, k]
+        return out[:, :, pt:pt + h, pl:pl + w]
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, dilation, padding, stride, out_hw = ctx.geometry
+        return _Im2Col.apply(grad, kernel, dilation, padding, stride, out_hw, 0.0), None, None, None, None, None
+
+
+def _out_len(size, k, d, s, p_lo, p_hi):
+    return (size + p_lo + p_hi - d * (k - 1) - 1) // s + 1
+
+
+def _im2col(x, kernel, dilation, padding, stride, pad_value=0.0):
+    """Differentiable im2col of a 4-D tensor; ``padding`` as (top, bottom, left, right)."""
+    h, w = x.shape[-2:]
+    ho = _out_len(h, kernel[0], dilation[0], stride[0], padding[0], padding[1])
+    wo = _out_len(w, kernel[1], dilation[1], stride[1], padding[2], padding[3])
+    if ho <= 0 or wo <= 0:
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(str(s) for s in x.shape[1:])}). Calculated output size: "
+            f"({x.shape[1]}x{ho}x{wo}). Output size is too small")
+    return _Im2Col.apply(x, tuple(kernel), tuple(dilation), tuple(padding), tuple(stride), (ho, wo), pad_value)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L), like ``torch.nn.functional.unfold``."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D)")
+    unbatched = input.dim() == 3
+    x = input.unsqueeze(0) if unbatched else input
+    (ph, pw) = _pair(padding)
+    cols = _im2col(x, _pair(kernel_size), _pair(dilation), (ph, ph, pw, pw), _pair(stride))
+    n, c, k, ho, wo = cols.shape
+    out = cols.reshape(n, c * k, ho * wo)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Combine sliding blocks into a tensor, summing overlaps: the adjoint of :func:`unfold`."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                           f"(got {input.dim()}D)")
+    unbatched = input.dim() == 2
+    x = input.unsqueeze(0) if unbatched else input
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (_pair(output_size), _pair(kernel_size), _pair(dilation),
+                                                      _pair(padding), _pair(stride))
+    ho, wo = _out_len(h, kh, dh, sh, ph, ph), _out_len(w, kw, dw, sw, pw, pw)
+    n, ck, length = x.shape
+    if ck % (kh * kw) != 0:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ck} and kernel_size=({kh}, {kw}).")
+    if length != ho * wo:
+        raise RuntimeError(f"Given output_size=({h}, {w}), kernel_size=({kh}, {kw}), dilation=({dh}, {dw}), "
+                           f"padding=({ph}, {pw}), stride=({sh}, {sw}), expected size of input's dimension 2 "
+                           f"to match the calculated number of sliding blocks {ho} * {wo} = {ho * wo}, but got "
+                           f"input.size(2)={length}.")
+    cols = x.reshape(n, ck // (kh * kw), kh * kw, ho, wo)
+    out = _Col2Im.apply(cols, (h, w), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw))
+    return out.squeeze(0) if unbatched else out
+
+
+# --------------------------------------------------------------------------------------------------
+# convolution
+# --------------------------------------------------------------------------------------------------
+
+def _check_conv_input(input, weight, groups, nd, name, transposed=False):
+    """torch's shape checks and messages; returns the input with a batch dimension."""
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, "
+                           f"but got input of size: {_size_list(input)}")
+    if weight.dim() != nd + 2:
+        raise RuntimeError(f"weight should have at least three dimensions" if weight.dim() < 3 else
+                           f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
+                           f"{_size_list(input)}, but got {weight.dim()}-dimensional weight of size "
+                           f"{_size_list(weight)} instead")
+    x = input.unsqueeze(0) if input.dim() == nd + 1 else input
+    if transposed:
+        if x.shape[1] != weight.shape[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {_size_list(weight)}, expected input"
+                               f"{_size_list(x)} to have {weight.shape[0]} channels, but got {x.shape[1]} "
+                               f"channels instead")
+        if weight.shape[0] % groups != 0:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                               f"dimension 0, but got weight of size {_size_list(weight)} instead")
+    else:
+        if weight.shape[0] % groups != 0:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                               f"dimension 0, but got weight of size {_size_list(weight)} instead")
+        if x.shape[1] != weight.shape[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {_size_list(weight)}, expected input"
+                               f"{_size_list(x)} to have {weight.shape[1] * groups} channels, but got "
+                               f"{x.shape[1]} channels instead")
+    return x
+
+
+def _conv_padding(padding, kernel, dilation, stride, nd):
+    """Per-dimension (low, high) padding, resolving "same" (extra on the high side, like torch)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [(0, 0)] * nd
+        if padding != "same":
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in total]
+    return [(p, p) for p in _ntuple(nd)(padding)]
+
+
+def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
+    name = f"conv{nd}d"
+    x = _check_conv_input(input, weight, groups, nd, name)
+    stride, dilation = _ntuple(nd)(stride), _ntuple(nd)(dilation)
+    pads = _conv_padding(padding, weight.shape[2:], dilation, stride, nd)
+    w = weight
+    if nd == 1:
+        # A 1-d convolution is a 2-d one over a unit height.
+        x, w = x.unsqueeze(2), weight.unsqueeze(2)
+        stride, dilation, pads = (1, *stride), (1, *dilation), [(0, 0), *pads]
+    out_ch, in_per_group, kh, kw = w.shape
+    cols = _im2col(x, (kh, kw), dilation, (*pads[0], *pads[1]), stride)
+    n, c, k, ho, wo = cols.shape
+    cols = cols.reshape(n, groups, (c // groups) * k, ho * wo)
+    out = w.reshape(groups, out_ch // groups, in_per_group * k).matmul(cols)
+    out = out.reshape(n, out_ch, ho, wo)
+    if bias is not None:
+        out = out + bias.reshape(1, out_ch, 1, 1)
+    if nd == 1:
+        out = out.squeeze(2)
+    return out.squeeze(0) if input.dim() == nd + 1 else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation over (N, C_in, L) or unbatched (C_in, L); weight (C_out, C_in/groups, k)."""
+    return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation over (N, C_in, H, W) or unbatched (C_in, H, W); weight (C_out, C_in/groups, kh, kw).
+
+    ``padding`` is an int, a pair, "valid" or "same" (stride 1 only), as in torch.
+    """
+    return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-d convolution (the gradient of conv2d w.r.t. its input); weight (C_in, C_out/groups, kh, kw)."""
+    x = _check_conv_input(input, weight, groups, 2, "conv_transpose2d", transposed=True)
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = _pair(stride), _pair(padding), _pair(output_padding), _pair(dilation)
+    if oph >= max(sh, dh) or opw >= max(sw, dw):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding_height: {oph} output_padding_width: {opw} stride_height: {sh} "
+                           f"stride_width: {sw} dilation_height: {dh} dilation_width: {dw}")
+    n, c_in, h, w = x.shape
+    _, out_per_group, kh, kw = weight.shape
+    k = kh * kw
+    hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wout = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
+    cols = wg.matmul(x.reshape(n, groups, c_in // groups, h * w))
+    cols = cols.reshape(n, groups * out_per_group, k, h, w)
+    out = _Col2Im.apply(cols, (hout, wout), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw))
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if input.dim() == 3 else out
+
+
+# --------------------------------------------------------------------------------------------------
+# pooling
+# --------------------------------------------------------------------------------------------------
+
+def _pool_out_len(size, k, s, p, d, ceil_mode):
+    eff = d * (k - 1) + 1
+    num = size + 2 * p - eff
+    out = (-(-num // s) if ceil_mode else num // s) + 1
+    # The last window must start inside the input or its left padding (torch's rule).
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode):
+    """Padding (top, bottom, left, right) whose im2col gives exactly torch's pooled size."""
+    pads = []
+    for size, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={d}")
+        out = _pool_out_len(size, k, s, p, d, ceil_mode)
+        if out <= 0:
+            raise RuntimeError(f"Given input size: ({'x'.join(str(v) for v in x.shape[1:])}). Calculated "
+                               f"output size: ({x.shape[1]}x{out}). Output size is too small")
+        pads += [p, max(p, (out - 1) * s + d * (k - 1) + 1 - size - p)]
+    return tuple(pads)
+
+
+def _pool_input(input, nd, name):
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got: {_size_list(input)}" if nd == 2 else
+                           f"{name}: Expected 2D or 3D (batch mode) tensor for input, but got: "
+                           f"{_size_list(input)}")
+    x = input.unsqueeze(0) if input.dim() == nd + 1 else input
+    return x.unsqueeze(2) if nd == 1 else x
+
+
+def _pool_output(out, input, nd):
+    if nd == 1:
+        out = out.squeeze(2)
+    return out.squeeze(0) if input.dim() == nd + 1 else out
+
+
+def _take_max(cols, dim):
+    """Max over ``dim`` whose gradient goes to the first maximum only (torch's rule for pooling)."""
+    idx = cols.argmax(dim=dim, keepdim=True)
+    return cols.gather(dim, idx).squeeze(dim), idx.squeeze(dim)
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
+    name = f"max_pool{nd}d"
+    expand = _ntuple(nd)
+    kernel = expand(kernel_size)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else expand(stride)
+    padding, dilation = expand(padding), expand(dilation)
+    x = _pool_input(input, nd, name)
+    if nd == 1:
+        kernel, stride, padding, dilation = (1, *kernel), (1, *stride), (0, *padding), (1, *dilation)
+    pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    fill = float("-inf") if x.dtype.is_floating_point else _int_min(x.dtype)
+    cols = _im2col(x, kernel, dilation, pads, stride, fill)
+    out, arg = _take_max(cols, 2)
+    out = _pool_output(out, input, nd)
+    if not return_indices:
+        return out
+    # Flat index into each input plane, as torch returns it: row * W + col of the chosen element.
+    ho, wo = cols.shape[-2:]
+    w = x.shape[-1]
+    ki, kj = arg // kernel[1], arg % kernel[1]
+    oh = plait.arange(ho, device=x.device).reshape(ho, 1)
+    ow = plait.arange(wo, device=x.device).reshape(1, wo)
+    row = oh * stride[0] - pads[0] + ki * dilation[0]
+    col = ow * stride[1] - pads[2] + kj * dilation[1]
+    return out, _pool_output(row * w + col, input, nd)
+
+
+def _int_min(dtype):
+    return int(plait.iinfo(dtype).min)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-d max pooling over (N, C, L) or (C, L)."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-d max pooling over (N, C, H, W) or (C, H, W); ``stride`` defaults to ``kernel_size``."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd):
+    expand = _ntuple(nd)
+    kernel = expand(kernel_size)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else expand(stride)
+    padding = expand(padding)
+    x = _pool_input(input, nd, f"avg_pool{nd}d")
+    if nd == 1:
+        kernel, stride, padding = (1, *kernel), (1, *stride), (0, *padding)
+    dilation = (1, 1)
+    pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    total = _im2col(x, kernel, dilation, pads, stride).sum(dim=2)
+    if divisor_override:
+        out = total / divisor_override
+    else:
+        # The divisor varies only near the border: count, per window, the cells of a ones-plane that
+        # torch counts (the input, plus the symmetric padding when count_include_pad, never the
+        # extra cells ceil_mode adds).
+        h, w = x.shape[-2:]
+        if count_include_pad:
+            ones = x.new_ones((1, 1, h + 2 * padding[0], w + 2 * padding[1]))
+            extra = (0, pads[1] - padding[0], 0, pads[3] - padding[1])
+        else:
+            ones = x.new_ones((1, 1, h, w))
+            extra = pads
+        with plait.no_grad():
+            count = _Im2Col.apply(ones, kernel, dilation, extra, stride, tuple(total.shape[-2:]), 0.0).sum(dim=2)
+        out = total / count
+    return _pool_output(out, input, nd)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-d average pooling over (N, C, L) or (C, L)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-d average pooling over (N, C, H, W) or (C, H, W)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
+
+
+def _adaptive_bounds(in_size, out_size, device):
+    """torch's adaptive windows: [floor(i*in/out), ceil((i+1)*in/out)) for each output i."""
+    i = plait.arange(out_size, device=device)
+    start = (i * in_size) // out_size
+    end = ((i + 1) * in_size + out_size - 1) // out_size
+    return start, end
+
+
+def _adaptive_sizes(x, output_size, nd):
+    sizes = _ntuple(nd)(output_size)
+    return tuple(x.shape[-nd + k] if s is None else s for k, s in enumerate(sizes))
+
+
+def _adaptive_avg(input, output_size, nd):
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"adaptive_avg_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{_size_list(input)}")
+    out = input
+    sizes = _adaptive_sizes(input, output_size, nd)
+    # Adaptive averaging is separable and linear: one (out, in) averaging matrix per spatial dim.
+    for k, out_size in enumerate(sizes):
+        dim = input.dim() - nd + k
+        in_size = input.shape[dim]
+        start, end = _adaptive_bounds(in_size, out_size, input.device)
+        pos = plait.arange(in_size, device=input.device).reshape(1, in_size)
+        inside = (pos >= start.reshape(-1, 1)) & (pos < end.reshape(-1, 1))
+        weights = inside.to(input.dtype) / (end - start).reshape(-1, 1).to(input.dtype)
+        out = out.transpose(dim, -1).matmul(weights.transpose(0, 1)).transpose(dim, -1)
+    return out
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed output length, with torch's (possibly overlapping) windows."""
+    return _adaptive_avg(input, output_size, 1)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (H_out, W_out) (``None`` keeps that size), with torch's windows."""
+    return _adaptive_avg(input, output_size, 2)
+
+
+def _adaptive_max(input, output_size, return_indices, nd):
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"adaptive_max_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got: "
+                           f"{_size_list(input)}")
+    x = _pool_input(input, nd, f"adaptive_max_pool{nd}d")
+    sizes = (1, *_adaptive_sizes(input, output_size, nd)) if nd == 1 else _adaptive_sizes(input, output_size, nd)
+    n, c = x.shape[:2]
+    gathered, idx = x, []
+    # Pad every window to the longest one by repeating its last element (harmless for a max), then
+    # gather each spatial dim with one index_select.
+    for k, out_size in enumerate(sizes):
+        in_size = x.shape[2 + k]
+        longest = in_size // out_size if in_size % out_size == 0 else -(-in_size // out_size) + 1
+        start, end = _adaptive_bounds(in_size, out_size, x.device)
+        pos = start.reshape(-1, 1) + plait.arange(longest, device=x.device).reshape(1, -1)
+        pos = plait.minimum(pos, (end - 1).reshape(-1, 1))
+        idx.append((pos, longest))
+        gathered = gathered.index_select(2 + k, pos.reshape(-1))
+    (rows, kh), (cols, kw) = idx
+    ho, wo = sizes
+    windows = gathered.reshape(n, c, ho, kh, wo, kw).permute(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, kh * kw)
+    out, arg = _take_max(windows, -1)
+    out = _pool_output(out, input, nd)
+    if not return_indices:
+        return out
+    row = rows.reshape(1, 1, ho, 1, kh).expand(n, c, ho, wo, kh)
+    row = row.gather(-1, (arg // kw).unsqueeze(-1)).squeeze(-1)
+    col = cols.reshape(1, 1, 1, wo, kw).expand(n, c, ho, wo, kw)
+    col = col.gather(-1, (arg % kw).unsqueeze(-1)).squeeze(-1)
+    return out, _pool_output(row * x.shape[-1] + col, input, nd)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output length, with torch's adaptive windows."""
+    return _adaptive_max(input, output_size, return_indices, 1)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (H_out, W_out), with torch's adaptive windows."""
+    return _adaptive_max(input, output_size, return_indices, 2)
+
+
+# --------------------------------------------------------------------------------------------------
+# normalisation
+# --------------------------------------------------------------------------------------------------
+
+def _verify_batch_size(size):
+    size_prods = size[0]
+    for s in size[2:]:
+        size_prods *= s
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Batch normalisation over every dim but 1; in training updates the running stats in place
+    (running_var with the unbiased batch variance, as torch does)."""
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    c = input.shape[1]
+    if training:
+        _verify_batch_size(input.size())
+    shape = (1, c) + (1,) * (input.dim() - 2)
+    if training or running_mean is None or running_var is None:
+        dims = [0, *range(2, input.dim())]
+        mean = input.mean(dim=dims, keepdim=True)
+        centred = input - mean
+        var = (centred * centred).mean(dim=dims, keepdim=True)
+        if training and running_mean is not None and running_var is not None:
+            count = input.numel() // c
+            with plait.no_grad():
+                m = 0.0 if momentum is None else momentum
+                running_mean.mul_(1 - m).add_(mean.detach().reshape(c).to(running_mean.dtype) * m)
+                unbiased = var.detach().reshape(c) * (count / max(count - 1, 1))
+                running_var.mul_(1 - m).add_(unbiased.to(running_var.dtype) * m)
+    else:
+        mean = running_mean.reshape(shape)
+        centred = input - mean
+        var = running_var.reshape(shape)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    nd = len(normalized_shape)
+    if input.dim() < nd or tuple(input.shape[input.dim() - nd:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
+                           f"{_size_list(input)}")
+    dims = list(range(input.dim() - nd, input.dim()))
+    mean = input.mean(dim=dims, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dim=dims, keepdim=True)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each group of ``C/num_groups`` channels (with all spatial positions) per sample."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input.shape[:2]
+    if c % num_groups != 0:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got "
+                           f"input of shape {_size_list(input)} and num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(dim=-1, keepdim=True)
+    centred = grouped - mean
+    var = (centred * centred).mean(dim=-1, keepdim=True)
+    out = (centred * (var + eps).rsqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.dim() - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# dropout, embedding
+# --------------------------------------------------------------------------------------------------
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _apply_mask(input, keep, p, inplace):
+    scale = keep.to(input.dtype) / (1.0 - p) if p < 1.0 else keep.to(input.dtype)
+    return input.mul_(scale) if inplace else input * scale
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p); identity when not training."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    keep = plait.rand(input.shape, dtype=input.dtype, device=input.device) >= p
+    return _apply_mask(input, keep, p, inplace)
+
+
+def _channel_dropout(input, p, training, inplace, batched_dim):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    # One draw per (sample, channel) broadcast over the spatial positions; unbatched input has no
+    # sample dim.
+    lead = 2 if input.dim() == batched_dim else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
+    keep = plait.rand(shape, dtype=input.dtype, device=input.device) >= p
+    return _apply_mask(input, keep, p, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) input."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
+                           f"that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+                           f"dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+                           f"inputs).")
+    return _channel_dropout(input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) input; 3-D input is read as (N, C, L), as torch currently does."""
+    if input.dim() not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will "
+                      f"result in an error in a future release. To retain the behavior and silence this "
+                      f"warning, please use dropout instead. Note that dropout2d exists to provide channel-wise "
+                      f"dropout on inputs with 2 spatial dimensions, a channel dimension, and an optional batch "
+                      f"dimension (i.e. 3D or 4D inputs).")
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.")
+        return _channel_dropout(input, p, training, inplace, 3)
+    return _channel_dropout(input, p, training, inplace, 4)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` picked by the integer ``input``; row ``padding_idx`` receives no gradient.
+
+    ``max_norm`` renormalises the looked-up rows of ``weight`` in place, as torch does.
+    """
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.size(0), "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
+            padding_idx = weight.size(0) + padding_idx
+    flat = input.reshape(-1)
+    if max_norm is not None:
+        with plait.no_grad():
+            rows = weight.index_select(0, flat)
+            norms = rows.abs().pow(norm_type).sum(dim=1, keepdim=True).pow(1.0 / norm_type)
+            scale = plait.where(norms > max_norm, max_norm / (norms + 1e-7), plait.ones_like(norms))
+            weight[flat] = rows * scale
+    rows = weight.index_select(0, flat)
+    if padding_idx is not None:
+        # Same values, but the padding row's lookups are cut from the graph, so its gradient stays zero.
+        pad = (flat == padding_idx).reshape(-1, 1)
+        rows = plait.where(pad, rows.detach(), rows)
+    return rows.reshape(*input.shape, weight.shape[1])
+
+
+# --------------------------------------------------------------------------------------------------
+# padding and resampling
+# --------------------------------------------------------------------------------------------------
+
+def _constant_pad_dim(x, dim, lo, hi, value):
+    if lo < 0 or hi < 0:
+        size = x.shape[dim]
+        x = x.narrow(dim, max(-lo, 0), size - max(-lo, 0) - max(-hi, 0))
+    parts = []
+    for amount in (lo, hi):
+        if amount > 0:
+            shape = list(x.shape)
+            shape[dim] = amount
+            parts.append(x.new_full(shape, value))
+        else:
+            parts.append(None)
+    if parts[0] is None and parts[1] is None:
+        return x
+    return plait.cat([t for t in (parts[0], x, parts[1]) if t is not None], dim=dim)
+
+
+def _index_pad_dim(x, dim, lo, hi, mode):
+    size = x.shape[dim]
+    if mode == "reflect" and (lo >= size or hi >= size):
+        raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                           f"but got: padding ({lo}, {hi}) at dimension {dim} of input {_size_list(x)}")
+    if mode == "circular" and (lo > size or hi > size):
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    pos = plait.arange(-lo, size + hi, device=x.device)
+    if mode == "reflect":
+        pos = (size - 1) - ((size - 1) - pos.abs()).abs()
+    elif mode == "replicate":
+        pos = pos.clamp(0, size - 1)
+    else:
+        pos = pos % size
+    return x.index_select(dim, pos)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the trailing dims; ``pad`` lists (left, right) for the last dim, then the one before, like torch.
+
+    Modes: "constant" (negative amounts crop), "reflect", "replicate", "circular".
+    """
+    if len(pad) % 2 != 0:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but "
+                           f"got padding length {len(pad)} and input of dimension {input.dim()}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise RuntimeError(f"Unrecognised padding mode {mode}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise ValueError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        if len(pad) // 2 > input.dim() - 1:
+            raise RuntimeError("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+    out = input
+    for k in range(len(pad) // 2):
+        dim = input.dim() - 1 - k
+        lo, hi = int(pad[2 * k]), int(pad[2 * k + 1])
+        if mode == "constant":
+            out = _constant_pad_dim(out, dim, lo, hi, 0.0 if value is None else value)
+        elif lo or hi:
+            out = _index_pad_dim(out, dim, lo, hi, mode)
+    return out
+
+
+_CUBIC_A = -0.75
+
+
+def _cubic_near(t):
+    return ((_CUBIC_A + 2) * t - (_CUBIC_A + 3)) * t * t + 1
+
+
+def _cubic_far(t):
+    return ((_CUBIC_A * t - 5 * _CUBIC_A) * t + 8 * _CUBIC_A) * t - 4 * _CUBIC_A
+
+
+def _source_coords(out_size, in_size, scale, align_corners, device, dtype):
+    """torch's area_pixel_compute_source_index for every output position along one dim."""
+    dst = plait.arange(out_size, device=device, dtype=dtype)
+    if align_corners:
+        ratio = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        return dst * ratio
+    ratio = (1.0 / scale) if scale is not None and scale > 0 else in_size / out_size
+    return (dst + 0.5) * ratio - 0.5
+
+
+def _taps(mode, in_size, out_size, scale, align_corners, device, dtype):
+    """(indices, weights) pairs whose weighted sum resamples one dim; weights None means 1."""
+    last = in_size - 1
+    if mode in ("nearest", "nearest-exact"):
+        ratio = (1.0 / scale) if scale is not None and scale > 0 else in_size / out_size
+        dst = plait.arange(out_size, device=device, dtype=plait.float32)
+        if mode == "nearest-exact":
+            dst = dst + 0.5
+        idx = (dst * ratio).floor().to(plait.int64).clamp(max=last)
+        return [(idx, None)]
+    src = _source_coords(out_size, in_size, scale, align_corners, device, dtype)
+    if mode == "linear":
+        src = src.clamp(min=0.0)
+        lo = src.floor().to(plait.int64).clamp(max=last)
+        frac = src - lo.to(dtype)
+        hi = (lo + 1).clamp(max=last)
+        return [(lo, 1.0 - frac), (hi, frac)]
+    base = src.floor()
+    t = src - base
+    base = base.to(plait.int64)
+    weights = (_cubic_far(t + 1.0), _cubic_near(t), _cubic_near(1.0 - t), _cubic_far(2.0 - t))
+    return [((base + off).clamp(0, last), wt) for off, wt in zip((-1, 0, 1, 2), weights)]
+
+
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample the spatial dims of (N, C, *spatial) input to ``size`` or by ``scale_factor``.
+
+    Modes: nearest, nearest-exact, linear, bilinear, bicubic, trilinear (separable, one dim at a time)
+    and area (adaptive average pooling), with torch's coordinate conventions.
+    """
+    nd = input.dim() - 2
+    modes = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+    if mode not in modes:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the "
+                         f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                         f"(got {mode})")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if nd < 1 or nd > 3 or (mode in _INTERP_DIMS and _INTERP_DIMS[mode] != nd):
+        expected = _INTERP_DIMS.get(mode)
+        if expected is not None and 1 <= nd <= 3:
+            raise ValueError(f"Got {input.dim()}D input, but {mode} mode needs {expected + 2}D input")
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the "
+                         f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                         f"(got {mode})")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = _ntuple(nd)(size)
+        if len(out_sizes) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(in_sizes)} and output size of {size}. Please "
+                             f"provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                             f"(o1, o2, ...,oK) format.")
+        scales = (None,) * nd
+    elif scale_factor is not None:
+        scales = _ntuple(nd)(scale_factor)
+        if len(scales) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(in_sizes)} and scale_factor of shape "
+                             f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             f"scale_factor in (s1, s2, ...,sK) format.")
+        out_sizes = tuple(int(math.floor(float(s) * float(f))) for s, f in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * nd
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "area":
+        return _adaptive_avg(input, out_sizes, nd)
+    kind = "nearest" if mode == "nearest" else "nearest-exact" if mode == "nearest-exact" else \
+        "cubic" if mode == "bicubic" else "linear"
+    dtype = input.dtype if input.dtype.is_floating_point else plait.float32
+    out = input
+    for k in range(nd):
+        dim = 2 + k
+        if out_sizes[k] == in_sizes[k] and kind.startswith("nearest") and scales[k] is None:
+            continue
+        resampled = None
+        for idx, wt in _taps(kind, in_sizes[k], out_sizes[k], scales[k], align_corners, input.device, dtype):
+            term = out.index_select(dim, idx)
+            if wt is not None:
+                shape = [1] * input.dim()
+                shape[dim] = out_sizes[k]
+                term = term * wt.to(input.dtype).reshape(shape)
+            resampled = term if resampled is None else resampled + term
+        out = resampled
+    return out
+

@@ -1,0 +1,4 @@
+"""TensorBoard logging for plait: ``plait.tensorboard.SummaryWriter`` is torch.utils.tensorboard's writer."""
+from .writer import SummaryWriter
+
+__all__ = ["SummaryWriter"]
