@@ -141,9 +141,9 @@ def _legacy_constructor(d):
     import builtins
 
     def make(*args, device=None):
-        if len(args) == 1 and not isinstance(args[0], builtins.int):
+        if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
             return tensor(args[0], dtype=d, device=device)
-        return zeros(*args, dtype=d, device=device)
+        return zeros(*(args or (0,)), dtype=d, device=device)
     make.__name__ = _dtype.LEGACY_NAMES[d]
     return make
 

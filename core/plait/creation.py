@@ -152,9 +152,9 @@ def _from_foreign(obj, backend, dev, copy):
     except TypeError:
         src = None
     if src is not None and src is not backend:
-        host = src.to_host(obj)
-        return _graph._make(backend.from_host(host, dev), backend, dev)
-    arr = backend.from_host(obj, dev)
+        arr = backend.from_host(src.to_host(obj), dev)  # may still share the host memory (CPU backends)
+    else:
+        arr = backend.from_host(obj, dev)
     if copy:
         arr = backend.xp.asarray(arr, copy=True)
     return _graph._make(arr, backend, dev)

@@ -61,11 +61,11 @@ class Tensor:
     def __new__(cls, *args, device=None, dtype=None):
         from . import creation
         d = dtype or _dtype.default_float.value
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             data = args[0]
             src = creation.tensor(data, dtype=d, device=device)
         else:
-            src = creation.zeros(*args, dtype=d, device=device)
+            src = creation.zeros(*(args or (0,)), dtype=d, device=device)
         if cls is Tensor:
             return src
         return Tensor._make_subclass(cls, src, False)
@@ -295,7 +295,8 @@ class Tensor:
             if target != self._device:
                 out = ToDevice.apply(out, backend, target)
         if dtype is not None and dtype is not out._dtype:
-            out = E.Cast.apply(out, out._backend.dtype_to_native[dtype], out._dtype)
+            from .creation import _native
+            out = E.Cast.apply(out, _native(out._backend, dtype), out._dtype)
         if copy and out is self:
             out = self.clone()
         return out

@@ -286,6 +286,10 @@ def test_one_hot_and_normalize():
     np.testing.assert_allclose(_np(F.normalize(_t(x))), x / np.linalg.norm(x, axis=1, keepdims=True))
     np.testing.assert_allclose(_np(F.normalize(_t(x), p=1, dim=0)), x / np.abs(x).sum(0, keepdims=True))
     _check_grad(F.normalize, x)
+    # a zero row divides by eps instead of producing NaN, in value and in gradient
+    z = plait.zeros(2, 3, dtype=plait.float64, requires_grad=True)
+    F.normalize(z).sum().backward()
+    assert np.isfinite(_np(F.normalize(z))).all() and np.isfinite(z.grad.numpy()).all()
     cs = _np(F.cosine_similarity(_t(x), _t(x[::-1].copy())))
     ref = (x * x[::-1]).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(x[::-1], axis=1))
     np.testing.assert_allclose(cs, ref)

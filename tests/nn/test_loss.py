@@ -222,11 +222,11 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, plait.tensor([0, 1, 1, 2]))
     with pytest.raises(RuntimeError, match=r"Expected target size \[2, 5\], got \[2, 4\] \(input shape \[2, 3, 5\]\)"):
         F.cross_entropy(plait.randn(2, 3, 5), plait.zeros(2, 4, dtype=plait.int64))
-    with pytest.raises(ValueError, match=r"Expected target of shape \[3, 3\] for class probabilities"):
+    with pytest.raises(RuntimeError, match=r"Expected target of shape \[3, 3\] for class probabilities"):
         F.cross_entropy(x, plait.rand(3, 2))
     with pytest.raises(RuntimeError, match="weight tensor should be defined either for all 3 classes"):
         F.cross_entropy(x, plait.tensor([0, 1, 2]), weight=plait.ones(2))
-    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0. Got: 1.5"):
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0. Got: 1.5"):
         F.cross_entropy(x, plait.tensor([0, 1, 2]), label_smoothing=1.5)
     # ignore_index may lie outside [0, C)
     F.cross_entropy(x, plait.tensor([0, 7, 1]), ignore_index=7)

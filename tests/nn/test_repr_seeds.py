@@ -172,8 +172,8 @@ def test_linear_regression_seed_loop():
     y_train = 3 * np.power(x_train, 2) + 2 + 0.2 * rng.random(x_train.size).reshape(100, 1)
     model = nn.Linear(1, 1)
     criterion = nn.MSELoss()
-    inputs = plait.from_numpy(x_train ** 2).type(plait.FloatTensor)
-    targets = plait.from_numpy(y_train).type(plait.FloatTensor)
+    inputs = plait.from_numpy(x_train ** 2).float()
+    targets = plait.from_numpy(y_train).float()
     first = None
     for _ in range(300):
         loss = criterion(model(inputs), targets)

@@ -36,7 +36,7 @@ def test_tensor_instead_of_iterable():
 def test_set_of_parameters_rejected():
     p = param([1.0])
     with pytest.raises(TypeError, match="ordered collections"):
-        optim.SGD({p}, lr=0.1)
+        optim.SGD([{"params": {p}}], lr=0.1)
 
 
 def test_non_tensor_parameter():

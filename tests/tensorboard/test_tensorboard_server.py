@@ -8,9 +8,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from tensorboard.compat.proto.graph_pb2 import GraphDef
-from tensorboard.compat.proto.node_def_pb2 import NodeDef
-
+import plait
+import plait.nn as nn
 from plait.tensorboard import SummaryWriter
 
 _DEADLINE_S = 60
@@ -50,11 +49,7 @@ def test_tensorboard_server_serves_scalars_and_graph(tmp_path):
     with SummaryWriter(logdir) as w:
         for step in range(5):
             w.add_scalar("loss", 1.0 / (step + 1), step)
-        # A hand-made graph keeps this test independent of plait.nn; add_graph has its own tests.
-        w.file_writer.add_graph(GraphDef(node=[
-            NodeDef(name="input/input.0", op="IO Node"),
-            NodeDef(name="Net/ReluBackward0", op="ReluBackward0", input=["input/input.0"]),
-        ]))
+        w.add_graph(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), plait.randn(2, 4))
 
     port = _free_port()
     log = tmp_path / "tensorboard-server.log"
@@ -72,7 +67,8 @@ def test_tensorboard_server_serves_scalars_and_graph(tmp_path):
         assert [p[2] for p in points] == pytest.approx([1.0, 0.5, 1 / 3, 0.25, 0.2])
 
         graph = _poll(server, log, port, "/data/plugin/graphs/graph?run=.", lambda b: "ReluBackward0" in b)
-        assert 'name: "Net/ReluBackward0"' in graph
+        assert 'name: "Sequential/ReLU[1]/ReluBackward0"' in graph
+        assert 'input: "Sequential/Linear[0]/AddmmBackward0"' in graph
         assert 'input: "input/input.0"' in graph
     finally:
         server.terminate()

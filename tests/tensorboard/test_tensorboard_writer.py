@@ -154,7 +154,8 @@ def test_add_images_grid(tmp_path, dataformats):
 
 def test_add_image_errors_name_expected_and_given_shape(tmp_path):
     with SummaryWriter(tmp_path) as w:
-        with pytest.raises(ValueError, match=r"'CHW' expects a 3-D image of shape \(C, H, W\), got a 2-D one of shape \(4, 5\)"):
+        expected = r"'CHW' expects a 3-D image of shape \(C, H, W\), got a 2-D one of shape \(4, 5\)"
+        with pytest.raises(ValueError, match=expected):
             w.add_image("img", np.zeros((4, 5)))
         with pytest.raises(ValueError, match=r"'NCHW' expects a 4-D image.*shape \(3, 4, 5\)"):
             w.add_images("img", np.zeros((3, 4, 5)))
@@ -181,7 +182,7 @@ def test_add_hparams(tmp_path):
     from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
     with SummaryWriter(tmp_path) as w:
-        w.add_hparams({"lr": 0.1, "bsize": 32, "opt": "sgd", "nesterov": True, "skip": None},
+        w.add_hparams({"lr": 0.1, "bsize": 32, "opt": "sgd", "nesterov": True, "skip": None, "wd": np.int64(3)},
                       {"hparam/accuracy": 0.9}, hparam_domain_discrete={"opt": ["sgd", "adam"]},
                       run_name="trial1")
         with pytest.raises(TypeError, match="should be dictionary"):
@@ -199,6 +200,7 @@ def test_add_hparams(tmp_path):
     assert start.hparams["opt"].string_value == "sgd"
     assert start.hparams["nesterov"].bool_value is True
     assert "skip" not in start.hparams
+    assert start.hparams["wd"].number_value == 3
     experiment = HParamsPluginData.FromString(content[metadata.EXPERIMENT_TAG]).experiment
     assert [m.name.tag for m in experiment.metric_infos] == ["hparam/accuracy"]
     infos = {i.name: i for i in experiment.hparam_infos}
@@ -316,7 +318,8 @@ def test_default_logdir_naming(tmp_path, monkeypatch):
     with SummaryWriter(comment="_lr0.1") as w:
         w.add_scalar("x", 1.0)
     host = re.escape(socket.gethostname())
-    assert re.fullmatch(rf"runs{re.escape(os.sep)}[A-Z][a-z]{{2}}\d{{2}}_\d{{2}}-\d{{2}}-\d{{2}}_{host}_lr0\.1", w.log_dir)
+    stamp = r"[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}"  # datetime's %b%d_%H-%M-%S
+    assert re.fullmatch(rf"runs{re.escape(os.sep)}{stamp}_{host}_lr0\.1", w.log_dir)
     assert w.get_logdir() == w.log_dir
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name == os.path.basename(w.log_dir)

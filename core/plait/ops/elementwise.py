@@ -646,7 +646,10 @@ def _binary(cls, a, b, **kw):
 def add(input, other, *, alpha=1):
     if not isinstance(input, Tensor):
         input, other = other, input
-    return _binary(Add, input, other, alpha=alpha)
+    a, b = as_operands(input, other)
+    if a._dtype is _dtype.bool_:  # the standard has no bool arithmetic; torch's bool + is a logical or
+        return LogicalOr.apply(a, b)
+    return Add.apply(a, b, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1):
@@ -668,7 +671,10 @@ def rsub(input, other, *, alpha=1):
 def mul(input, other):
     if not isinstance(input, Tensor):
         input, other = other, input
-    return _binary(Mul, input, other)
+    a, b = as_operands(input, other)
+    if a._dtype is _dtype.bool_:  # torch's bool * is a logical and
+        return LogicalAnd.apply(a, b)
+    return Mul.apply(a, b)
 
 
 def div(input, other, *, rounding_mode=None):

@@ -194,6 +194,8 @@ def _sum_dtype(x, dtype):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
+    if input._dtype is _dtype.bool_:  # the standard sums numbers only
+        input = input.to(_dtype.int64)
     axes = normalize_dims(dim, input.ndim)
     d = _sum_dtype(input, dtype)
     native = input._backend.dtype_to_native[d] if d is not None else None
@@ -355,6 +357,8 @@ def logsumexp(input, dim, keepdim=False):
 
 
 def cumsum(input, dim, *, dtype=None):
+    if input._dtype is _dtype.bool_:
+        input = input.to(_dtype.int64)
     axis = normalize_dims(dim, input.ndim)[0] if input.ndim else 0
     d = _sum_dtype(input, dtype)
     native = input._backend.dtype_to_native[d] if d is not None else None

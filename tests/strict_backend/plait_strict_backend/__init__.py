@@ -39,7 +39,8 @@ class StrictBackend(Backend):
         self._rng = np.random.default_rng(seed)
 
     def _from_np(self, a, dtype):
-        return self.xp.asarray(np.ascontiguousarray(a), dtype=dtype)
+        # np.ascontiguousarray turns a 0-d draw into shape (1,): keep the requested shape
+        return self.xp.asarray(np.ascontiguousarray(a).reshape(np.shape(a)), dtype=dtype)
 
     def uniform(self, shape, low, high, dtype, device):
         return self._from_np(self._rng.random(shape) * (high - low) + low, dtype)

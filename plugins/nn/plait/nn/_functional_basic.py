@@ -267,31 +267,19 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 # --------------------------------------------------------------------------- misc
-def _vector_norm(input, p, dim, keepdim):
-    if p == 2:
-        return (input * input).sum(dim, keepdim=keepdim).sqrt()
-    if p == math.inf:
-        return input.abs().amax(dim, keepdim=keepdim)
-    if p == -math.inf:
-        return input.abs().amin(dim, keepdim=keepdim)
-    if p == 1:
-        return input.abs().sum(dim, keepdim=keepdim)
-    return (input.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
-
-
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    denom = _vector_norm(input, p, dim, True).clamp(min=eps)
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps)
     result = input / denom
     return result if out is None else out.copy_(result)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    return _vector_norm(x1 - x2 + eps, p, -1, keepdim)
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    n1 = _vector_norm(x1, 2, dim, False).clamp(min=eps)
-    n2 = _vector_norm(x2, 2, dim, False).clamp(min=eps)
+    n1 = x1.norm(2, dim).clamp(min=eps)
+    n2 = x2.norm(2, dim).clamp(min=eps)
     return (x1 * x2).sum(dim) / (n1 * n2)
 
 
@@ -461,7 +449,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     class_dim = 0 if input.dim() == 1 else 1
@@ -470,7 +458,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
-            raise ValueError(f"Expected target of shape {list(input.shape)} for class probabilities (same as "
+            raise RuntimeError(f"Expected target of shape {list(input.shape)} for class probabilities (same as "
                              f"input), got {list(target.shape)}; class-index targets must be integers")
         if ignore_index >= 0:
             raise ValueError("ignore_index is not supported for floating point target")
@@ -496,7 +484,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             safe_target = plait.where(keep, target, plait.zeros_like(target))
             denom = (weight.gather(0, safe_target.reshape(-1)) * keep.reshape(-1).to(weight.dtype)).sum()
         else:
-            denom = keep.sum()
+            denom = keep.to(smooth.dtype).sum()
         smooth = smooth.sum() / denom
     else:
         smooth = _reduce(smooth, reduction)

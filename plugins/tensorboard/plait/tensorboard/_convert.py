@@ -21,11 +21,7 @@ def _to_numpy(x):
     if isinstance(x, (list, tuple)):
         return np.asarray([_to_numpy(v) for v in x])
     if _is_plait_tensor(x):
-        x = x.detach()
-        if str(x.dtype).endswith("bfloat16"):
-            # NumPy has no bfloat16; torch converts such tensors to a wider float before logging too.
-            x = x.float()
-        return np.asarray(x.cpu().numpy())
+        return np.asarray(x.detach().cpu().numpy())
     raise TypeError(
         f"Got {type(x).__name__}, but a plait tensor, a NumPy array or a Python number was expected."
     )

@@ -165,7 +165,7 @@ def hparams(hparam_dict, metric_dict, hparam_domain_discrete=None):
         elif isinstance(v, str):
             session_start.hparams[k].string_value = v
             kind, field = "DATA_TYPE_STRING", "string_value"
-        elif isinstance(v, np.ndarray) or _is_plait_tensor(v):
+        elif isinstance(v, (np.ndarray, np.generic)) or _is_plait_tensor(v):
             session_start.hparams[k].number_value = _to_scalar(v)
             kind, field = "DATA_TYPE_FLOAT64", None
         else:

@@ -7,7 +7,7 @@ from itertools import chain, islice
 import plait
 
 from ..parameter import Parameter
-from .module import Module, _addindent, _typename
+from .module import Module, _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 

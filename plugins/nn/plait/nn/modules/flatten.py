@@ -27,7 +27,8 @@ class Unflatten(Module):
         if not isinstance(dim, int):
             raise TypeError(f"invalid argument type for dim parameter: expected int, got {type(dim).__name__}")
         if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError(f"unflattened_size must be tuple of ints, but found type {type(unflattened_size).__name__}")
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
         for idx, elem in enumerate(unflattened_size):
             if not isinstance(elem, int):
                 raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
@@ -36,14 +37,14 @@ class Unflatten(Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input):
-        return unflatten(input, self.dim, self.unflattened_size)
+        return _unflatten(input, self.dim, self.unflattened_size)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-def unflatten(input, dim, sizes):
-    """Tensor.unflatten composed from reshape, with torch's checks."""
+def _unflatten(input, dim, sizes):
+    """Tensor.unflatten with torch's error messages, which name the sizes and the dimension."""
     ndim = input.dim()
     if not -ndim <= dim < ndim:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
@@ -61,4 +62,4 @@ def unflatten(input, dim, sizes):
     if (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
         raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the size of dim {dim} ({n}) in "
                            "the input tensor")
-    return input.reshape(*input.shape[:dim], *sizes, *input.shape[dim + 1:])
+    return input.unflatten(dim, sizes)

@@ -1,6 +1,4 @@
 """Gradient clipping and flat-vector conversion of parameters (torch.nn.utils)."""
-import math
-
 import plait
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
@@ -11,22 +9,6 @@ def _as_list(tensors):
     return [tensors] if isinstance(tensors, plait.Tensor) else list(tensors)
 
 
-def _norm(t, norm_type):
-    """Vector norm of all elements of ``t`` (torch.linalg.vector_norm with dim=None)."""
-    t = t.reshape(-1)
-    if norm_type == math.inf:
-        return t.abs().amax()
-    if norm_type == -math.inf:
-        return t.abs().amin()
-    if norm_type == 0:
-        return (t != 0).sum().to(t.dtype)
-    if norm_type == 1:
-        return t.abs().sum()
-    if norm_type == 2:
-        return (t * t).sum().sqrt()
-    return (t.abs() ** norm_type).sum() ** (1.0 / norm_type)
-
-
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Norm of the norms of ``tensors``: the norm of all their elements viewed as one vector."""
     tensors = [t for t in _as_list(tensors) if t is not None]
@@ -35,8 +17,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return plait.tensor(0.0)
     device = tensors[0].device
     with plait.no_grad():
-        norms = plait.stack([_norm(t, norm_type).to(device) for t in tensors])
-        total_norm = _norm(norms, norm_type)
+        norms = plait.stack([t.norm(norm_type).to(device) for t in tensors])
+        total_norm = norms.norm(norm_type)
     if error_if_nonfinite and not bool(total_norm.isfinite().item()):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
                            "it cannot be clipped. To disable this error and scale the gradients by the non-finite "

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install every plait distribution from this checkout into it, plus the
+# tools the demo and the tests use. Safe to run again: it reinstalls plait's own packages only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check "setuptools>=61" wheel
+.venv/bin/python -m pip install -q --disable-pip-version-check \
+  "pluggy>=1.3" "array-api-compat>=1.9" "numpy>=1.26" "tensorboard>=2.12" "scikit-learn>=1.3" "tqdm>=4" \
+  "pytest>=7" "array-api-strict>=2.3" ${PLAIT_EXTRA_PACKAGES:-}
+# The plait distributions themselves: core, backends, plugins, and the test-only strict backend.
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
+  . ./backends/numpy_backend ./backends/cupy_backend ./plugins/nn ./plugins/optim ./plugins/tensorboard \
+  ./tests/strict_backend

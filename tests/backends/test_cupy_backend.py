@@ -1,0 +1,122 @@
+"""plait-cupy: installs and imports without CuPy; on a CUDA machine, the GPU behaviour itself."""
+import pytest
+
+import plait
+
+_CUDA_REASON = None
+if not plait.cuda.is_available():
+    info = plait.backends.available().get("cupy")
+    _CUDA_REASON = ("plait-cupy is not installed" if info is None else
+                    f"no usable CUDA backend here ({info['error']})")
+gpu = pytest.mark.skipif(_CUDA_REASON is not None, reason=_CUDA_REASON or "")
+
+
+def test_cupy_plugin_is_registered_and_imports_without_cupy():
+    import plait_cupy
+    info = plait.backends.available()["cupy"]
+    assert info["device_types"] == ["cuda"]
+    assert plait_cupy.CupyBackend.name == "cupy"
+
+
+@pytest.mark.skipif(_CUDA_REASON is None, reason="this machine has a usable CUDA backend")
+def test_cuda_request_without_gpu_says_why():
+    with pytest.raises(RuntimeError) as err:
+        plait.zeros(2, device="cuda")
+    msg = str(err.value)
+    assert "cuda" in msg and ("CuPy" in msg or "GPU" in msg)
+    assert plait.cuda.device_count() == 0
+
+
+@gpu
+def test_round_trip_between_cpu_and_cuda():
+    x = plait.arange(6, dtype=plait.float32).reshape(2, 3)
+    y = x.to("cuda")
+    assert y.device == plait.device("cuda", 0) and y.is_cuda
+    assert y.cpu().tolist() == x.tolist()
+    assert x.cuda().device.type == "cuda"
+
+
+@gpu
+def test_numpy_on_cuda_tensor_asks_for_cpu_first():
+    with pytest.raises(TypeError, match=r"Use Tensor.cpu\(\)"):
+        plait.ones(2, device="cuda").numpy()
+
+
+@gpu
+def test_autograd_on_cuda_and_gradient_back_to_cpu():
+    w = plait.randn(3, 3, device="cuda", requires_grad=True)
+    x_cpu = plait.randn(4, 3, requires_grad=True)
+    out = (x_cpu.to("cuda") @ w).relu().sum()
+    out.backward()
+    assert w.grad.device.type == "cuda"
+    assert x_cpu.grad.device.type == "cpu"
+
+
+@gpu
+def test_mixed_devices_error_names_both():
+    with pytest.raises(RuntimeError, match="cuda:0 and cpu|cpu and cuda:0"):
+        plait.ones(2, device="cuda") + plait.ones(2)
+
+
+@gpu
+def test_seeded_random_is_reproducible_on_cuda():
+    plait.cuda.manual_seed(7)
+    a = plait.randn(5, device="cuda").cpu().tolist()
+    plait.cuda.manual_seed(7)
+    b = plait.randn(5, device="cuda").cpu().tolist()
+    assert a == b
+
+
+@gpu
+def test_scatter_add_gradient_with_duplicates_on_cuda():
+    x = plait.zeros(3, device="cuda", requires_grad=True)
+    idx = plait.tensor([0, 0, 2], device="cuda")
+    x[idx].sum().backward()
+    assert x.grad.cpu().tolist() == [2.0, 0.0, 1.0]
+
+
+@gpu
+def test_memory_figures_come_from_cupy_pool():
+    before = plait.cuda.memory_allocated()
+    big = plait.zeros(1024, 1024, device="cuda")
+    assert plait.cuda.memory_allocated() >= before + 4 * 1024 * 1024
+    assert plait.cuda.max_memory_allocated() >= plait.cuda.memory_allocated()
+    del big
+
+
+@gpu
+def test_dlpack_exchange_with_cupy_is_zero_copy():
+    import cupy as cp
+    a = cp.arange(4, dtype=cp.float32)
+    t = plait.from_dlpack(a)
+    t.add_(1)
+    assert cp.asnumpy(a).tolist() == [1.0, 2.0, 3.0, 4.0]
+    back = cp.from_dlpack(t)
+    assert back.data.ptr == a.data.ptr
+
+
+@gpu
+def test_save_load_map_location(tmp_path):
+    t = plait.arange(4, dtype=plait.float32, device="cuda")
+    plait.save({"t": t}, tmp_path / "x.safetensors")
+    assert plait.load(tmp_path / "x.safetensors")["t"].device.type == "cuda"
+    assert plait.load(tmp_path / "x.safetensors", map_location="cpu")["t"].device.type == "cpu"
+
+
+@gpu
+def test_module_to_cuda_trains():
+    nn = pytest.importorskip("plait.nn", reason="plait-nn not installed")
+    optim = pytest.importorskip("plait.optim", reason="plait-optim not installed")
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1)).to("cuda")
+    assert all(p.device.type == "cuda" for p in model.parameters())
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x = plait.randn(16, 4, device="cuda")
+    y = x.sum(1, keepdim=True)
+    first = None
+    for _ in range(50):
+        loss = ((model(x) - y) ** 2).mean()
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first
