@@ -106,11 +106,23 @@ def test_embedding_lookup_padding_idx_and_gradient():
 def test_embedding_gradcheck_and_functional():
     w = T(RNG.standard_normal((6, 3)), requires_grad=True)
     idx = plait.tensor([0, 5, 5, 2])
-    assert gradcheck(lambda w: F.embedding(idx, w, padding_idx=5), (w,), eps=1e-6, atol=1e-5)
+    # The padding row is deliberately not differentiated, so gradcheck runs without padding_idx.
+    assert gradcheck(lambda w: F.embedding(idx.reshape(2, 2), w), (w,), eps=1e-6, atol=1e-5)
     out = F.embedding(idx, w, padding_idx=5)
     out.sum().backward()
     np.testing.assert_array_equal(N(w.grad)[5], np.zeros(3))
     np.testing.assert_array_equal(N(w.grad)[0], np.ones(3))
+
+
+def test_embedding_scale_grad_by_freq():
+    emb = nn.Embedding(5, 2, scale_grad_by_freq=True).double()
+    assert repr(emb) == "Embedding(5, 2, scale_grad_by_freq=True)"
+    idx = plait.tensor([[0, 3, 3], [3, 1, 0]])
+    out = emb(idx)
+    np.testing.assert_array_equal(N(out), N(emb.weight)[N(idx)])
+    out.sum().backward()
+    # torch: each row's summed gradient divided by its count, so every looked-up row gets exactly 1.
+    np.testing.assert_allclose(N(emb.weight.grad), [[1, 1], [1, 1], [0, 0], [1, 1], [0, 0]])
 
 
 def test_embedding_from_pretrained_and_max_norm():

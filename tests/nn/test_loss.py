@@ -206,6 +206,8 @@ def test_cross_entropy_large_logits_are_finite():
     np.testing.assert_allclose(x.grad.numpy(), [[1.0, -1.0, 0.0]], atol=1e-12)
 
 
+# 0/0 is the documented result; NumPy-based backends warn about it where torch stays silent
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
     out = F.cross_entropy(_t(np.zeros((2, 3))), _t(np.array([-100, -100])))
     assert math.isnan(out.item())

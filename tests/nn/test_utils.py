@@ -71,5 +71,10 @@ def test_parameters_vector_round_trip():
     assert m[0].weight is w
     np.testing.assert_array_equal(w.detach().numpy(), np.arange(6).reshape(2, 3))
     np.testing.assert_array_equal(m[1].bias.detach().numpy(), [10.0])
+    assert w.requires_grad and isinstance(w, nn.Parameter)
+    # torch semantics: the parameters now view the vector
+    with plait.no_grad():
+        new[0] = 42.0
+    assert w[0, 0].item() == 42.0
     with pytest.raises(TypeError, match="expected plait.Tensor, but got: list"):
         utils.vector_to_parameters([1.0], m.parameters())

@@ -173,7 +173,7 @@ def _check_conv_input(input, weight, groups, nd, name, transposed=False):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, "
                            f"but got input of size: {_size_list(input)}")
     if weight.dim() != nd + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if weight.dim() < 3 else
+        raise RuntimeError("weight should have at least three dimensions" if weight.dim() < 3 else
                            f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
                            f"{_size_list(input)}, but got {weight.dim()}-dimensional weight of size "
                            f"{_size_list(weight)} instead")
@@ -315,9 +315,17 @@ def _pool_output(out, input, nd):
 
 
 def _take_max(cols, dim):
-    """Max over ``dim`` whose gradient goes to the first maximum only (torch's rule for pooling)."""
+    """Max over ``dim`` whose gradient goes to the first maximum only (torch's rule for pooling).
+
+    Selecting with a one-hot of the argmax keeps the backward elementwise (grad times one-hot): a
+    gather would scatter, which backends without a native scatter-add do in O(numel^2).
+    """
     idx = cols.argmax(dim=dim, keepdim=True)
-    return cols.gather(dim, idx).squeeze(dim), idx.squeeze(dim)
+    shape = [1] * cols.dim()
+    shape[dim] = cols.shape[dim]
+    onehot = plait.arange(cols.shape[dim], device=cols.device).reshape(shape) == idx
+    return plait.where(onehot, cols, plait.zeros((), dtype=cols.dtype, device=cols.device)).sum(dim=dim), \
+        idx.squeeze(dim)
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
@@ -348,7 +356,10 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 
 def _int_min(dtype):
-    return int(plait.iinfo(dtype).min)
+    # The lowest value of an integer dtype, from its width (plait has no iinfo).
+    if dtype == plait.bool:
+        return False
+    return -(1 << (8 * dtype.itemsize - 1)) if dtype.is_signed else 0
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -429,8 +440,24 @@ def _adaptive_avg(input, output_size, nd):
         pos = plait.arange(in_size, device=input.device).reshape(1, in_size)
         inside = (pos >= start.reshape(-1, 1)) & (pos < end.reshape(-1, 1))
         weights = inside.to(input.dtype) / (end - start).reshape(-1, 1).to(input.dtype)
-        out = out.transpose(dim, -1).matmul(weights.transpose(0, 1)).transpose(dim, -1)
+        out = _matmul_along(out, dim, weights)
     return out
+
+
+def _repeat_along(x, dim, times):
+    """Repeat each element of dimension ``dim`` ``times`` times in a row (aabbcc for abc, times=2)."""
+    if times == 1:
+        return x
+    shape = list(x.shape)
+    expanded = list(shape)
+    expanded.insert(dim + 1, times)
+    shape[dim] *= times
+    return x.unsqueeze(dim + 1).expand(*expanded).reshape(*shape)
+
+
+def _matmul_along(x, dim, matrix):
+    """Apply an (out, in) matrix to dimension ``dim`` of ``x``."""
+    return x.transpose(dim, -1).matmul(matrix.transpose(0, 1)).transpose(dim, -1)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -449,6 +476,13 @@ def _adaptive_max(input, output_size, return_indices, nd):
                            f"{_size_list(input)}")
     x = _pool_input(input, nd, f"adaptive_max_pool{nd}d")
     sizes = (1, *_adaptive_sizes(input, output_size, nd)) if nd == 1 else _adaptive_sizes(input, output_size, nd)
+    if all(size % out == 0 for size, out in zip(x.shape[2:], sizes)):
+        # Divisible sizes make torch's adaptive windows the plain non-overlapping ones.
+        kernel = tuple(size // out for size, out in zip(x.shape[2:], sizes))
+        result = _max_pool(x, kernel, kernel, 0, 1, False, return_indices, 2)
+        if return_indices:
+            return _pool_output(result[0], input, nd), _pool_output(result[1], input, nd)
+        return _pool_output(result, input, nd)
     n, c = x.shape[:2]
     gathered, idx = x, []
     # Pad every window to the longest one by repeating its last element (harmless for a max), then
@@ -639,7 +673,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     """Rows of ``weight`` picked by the integer ``input``; row ``padding_idx`` receives no gradient.
 
-    ``max_norm`` renormalises the looked-up rows of ``weight`` in place, as torch does.
+    ``max_norm`` renormalises the looked-up rows of ``weight`` in place, as torch does;
+    ``scale_grad_by_freq`` divides each row's gradient by its index's count in the batch. ``sparse`` is
+    accepted for compatibility; the gradient is dense.
     """
     if padding_idx is not None:
         if padding_idx > 0:
@@ -655,6 +691,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             scale = plait.where(norms > max_norm, max_norm / (norms + 1e-7), plait.ones_like(norms))
             weight[flat] = rows * scale
     rows = weight.index_select(0, flat)
+    if scale_grad_by_freq:
+        # Same values; each lookup's gradient divided by how often its index occurs in this batch.
+        with plait.no_grad():
+            ones = plait.ones(flat.shape, dtype=weight.dtype, device=weight.device)
+            counts = plait.zeros(weight.shape[0], dtype=weight.dtype, device=weight.device)
+            counts = counts.index_add(0, flat, ones).index_select(0, flat).reshape(-1, 1)
+        fixed = rows.detach()
+        rows = fixed + (rows - fixed) / counts
     if padding_idx is not None:
         # Same values, but the padding row's lookups are cut from the graph, so its gradient stays zero.
         pad = (flat == padding_idx).reshape(-1, 1)
@@ -773,6 +817,9 @@ def _taps(mode, in_size, out_size, scale, align_corners, device, dtype):
     return [((base + off).clamp(0, last), wt) for off, wt in zip((-1, 0, 1, 2), weights)]
 
 
+# Above this many (out, in) entries a dense resampling matrix costs more than gathering the taps.
+_DENSE_RESAMPLE_LIMIT = 1 << 16
+
 _INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
@@ -833,10 +880,25 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     for k in range(nd):
         dim = 2 + k
-        if out_sizes[k] == in_sizes[k] and kind.startswith("nearest") and scales[k] is None:
+        if kind.startswith("nearest") and out_sizes[k] % in_sizes[k] == 0 and \
+                scales[k] in (None, out_sizes[k] // in_sizes[k]):
+            # An integer upscale repeats every element: expand + reshape, whose backward is a sum.
+            out = _repeat_along(out, dim, out_sizes[k] // in_sizes[k])
+            continue
+        taps = _taps(kind, in_sizes[k], out_sizes[k], scales[k], align_corners, input.device, dtype)
+        if input.dtype.is_floating_point and in_sizes[k] * out_sizes[k] <= _DENSE_RESAMPLE_LIMIT:
+            # A small dense (out, in) matrix applied by matmul: its backward is another matmul, where
+            # gathering the taps would need a scatter-add.
+            pos = plait.arange(in_sizes[k], device=input.device).reshape(1, -1)
+            matrix = None
+            for idx, wt in taps:
+                hit = (idx.reshape(-1, 1) == pos).to(input.dtype)
+                term = hit if wt is None else hit * wt.to(input.dtype).reshape(-1, 1)
+                matrix = term if matrix is None else matrix + term
+            out = _matmul_along(out, dim, matrix)
             continue
         resampled = None
-        for idx, wt in _taps(kind, in_sizes[k], out_sizes[k], scales[k], align_corners, input.device, dtype):
+        for idx, wt in taps:
             term = out.index_select(dim, idx)
             if wt is not None:
                 shape = [1] * input.dim()

@@ -167,11 +167,7 @@ class ConvTranspose2d(_ConvNd):
         return tuple(result)
 
     def forward(self, input, output_size=None):
-        if input.dim() == 3 and output_size is not None and len(output_size) == 2:
-            output_padding = self._output_padding(input.unsqueeze(0), output_size)
-        elif input.dim() == 3:
-            output_padding = self.output_padding
-        else:
-            output_padding = self._output_padding(input, output_size)
+        batched = input if input.dim() != 3 else input.unsqueeze(0)
+        output_padding = self._output_padding(batched, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)

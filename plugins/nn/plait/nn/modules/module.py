@@ -46,7 +46,10 @@ class RemovableHandle:
         # Weak references: a handle kept by the user must not keep a deleted module's hooks alive.
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = next(RemovableHandle._next_id)
-        extra = extra_dict if isinstance(extra_dict, (list, tuple)) else ([extra_dict] if extra_dict is not None else [])
+        if extra_dict is None:
+            extra = []
+        else:
+            extra = extra_dict if isinstance(extra_dict, (list, tuple)) else [extra_dict]
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
 
     def remove(self):
@@ -143,7 +146,7 @@ class _BackwardHook:
         index = [i for i, a in enumerate(items) if isinstance(a, plait.Tensor) and a.requires_grad]
         if not index:
             return tensors_or_args, index
-        outs = _BackwardHookFunction.apply(on_grads, *(items[i] for i in index))
+        outs = BackwardHookFunction.apply(on_grads, *(items[i] for i in index))
         outs = outs if isinstance(outs, tuple) else (outs,)
         new = list(items)
         for i, o in zip(index, outs):
@@ -177,7 +180,7 @@ class _BackwardHook:
         return new_result
 
 
-class _BackwardHookFunction(plait.autograd.Function):
+class BackwardHookFunction(plait.autograd.Function):
     @staticmethod
     def forward(ctx, on_grads, *tensors):
         ctx.on_grads = on_grads
@@ -571,14 +574,8 @@ class Module:
     def half(self):
         return self._cast_floating("half")
 
-    def bfloat16(self):
-        return self._cast_floating("bfloat16")
-
     def to_empty(self, *, device=None, recurse=True):
         return self._apply(lambda t: plait.empty_like(t, device=device), recurse=recurse)
-
-    def share_memory(self):
-        return self
 
     # ----------------------------------------------------------------- calling and hooks
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):

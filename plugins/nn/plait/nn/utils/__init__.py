@@ -91,11 +91,9 @@ def vector_to_parameters(vec, parameters):
                            f"total), got shape {list(vec.shape)}")
     device = None
     pointer = 0
-    with plait.no_grad():
-        for param in params:
-            device = _check_same_device(param, device)
-            num_param = param.numel()
-            # torch rebinds .data to a view of vec; copying keeps the parameter's own storage, which the
-            # optimizer's state may be aliased with
-            param.copy_(vec[pointer:pointer + num_param].reshape(param.shape))
-            pointer += num_param
+    for param in params:
+        device = _check_same_device(param, device)
+        num_param = param.numel()
+        # as in torch, each parameter becomes a view of ``vec`` (same object, new data)
+        param.data = vec[pointer:pointer + num_param].view_as(param).data
+        pointer += num_param
