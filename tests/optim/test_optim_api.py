@@ -315,3 +315,14 @@ def test_custom_optimizer_subclass():
     np.testing.assert_allclose(to_np(p), [0.9, -0.9])
     assert hooked == [True]
     assert opt.state_dict()["state"] == {0: {"count": 1}}
+
+
+@pytest.mark.xfail(reason="core: results of ops on 0-d tensors (here the gradient backward leaves in x.grad) hold a "
+                          "NumPy scalar rather than a 0-d array, so in-place ops on them (grad.zero_()) fail",
+                   strict=False)
+def test_zero_grad_fills_zeros_for_scalar_parameter():
+    x = plait.tensor(0.0, requires_grad=True)
+    opt = optim.SGD([x], lr=0.1)
+    ((x - 1) ** 2).backward()
+    opt.zero_grad(set_to_none=False)
+    assert x.grad.item() == 0.0

@@ -240,3 +240,23 @@ def test_state_dict_hooks():
     assert sd["extra"] == 1
     opt.load_state_dict(sd)
     assert seen == [1, "done"]
+
+
+@pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=IDS)
+def test_resume_scalar_float32_parameter_is_bit_for_bit(cls, kwargs):
+    # the notes' setting: one 0-d float32 parameter, the quadratic (x - 1)²
+    def train_scalar(opt, x, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            ((x - 1) ** 2).backward()
+            opt.step()
+
+    x = plait.tensor(0.0, requires_grad=True)
+    opt = cls([x], **kwargs)
+    train_scalar(opt, x, 3)
+    x2 = plait.tensor(x.item(), requires_grad=True)
+    opt2 = cls([x2], **kwargs)
+    opt2.load_state_dict(opt.state_dict())
+    train_scalar(opt, x, 3)
+    train_scalar(opt2, x2, 3)
+    assert x.item() == x2.item()

@@ -228,7 +228,8 @@ def test_lbfgs_iterates_without_line_search():
 
 
 def test_lbfgs_strong_wolfe_finds_the_minimum():
-    opt, p, q, _ = _lbfgs_run(max_iter=100, line_search_fn="strong_wolfe", tolerance_grad=1e-10)
+    opt, p, q, _ = _lbfgs_run(max_iter=100, line_search_fn="strong_wolfe", tolerance_grad=1e-10,
+                             tolerance_change=1e-15)
     final = np.concatenate([to_np(p), to_np(q)])
     np.testing.assert_allclose(full_grad(final), 0.0, atol=1e-7)
     # a minimum, not just a stationary point: the Hessian diag(A + 3θ²) is positive there

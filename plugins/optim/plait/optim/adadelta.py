@@ -63,8 +63,8 @@ class Adadelta(Optimizer):
                 grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
                 square_avg, acc_delta = state["square_avg"], state["acc_delta"]
                 square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
-                std = square_avg.add(eps).sqrt_()
-                delta = acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+                std = square_avg.add(eps).sqrt()
+                delta = acc_delta.add(eps).sqrt().div(std).mul(grad)
                 acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
                 p.add_(delta, alpha=-lr)
 

@@ -75,7 +75,7 @@ class Adagrad(Optimizer):
                 clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
                 state_sum = state["sum"]
                 state_sum.addcmul_(grad, grad, value=1)
-                std = state_sum.sqrt().add_(group["eps"])
+                std = state_sum.sqrt().add(group["eps"])
                 p.addcdiv_(grad, std, value=-clr)
 
         return loss

@@ -91,9 +91,9 @@ class Adam(Optimizer):
                 if group["amsgrad"]:
                     max_exp_avg_sq = state["max_exp_avg_sq"]
                     max_exp_avg_sq.copy_(plait.maximum(max_exp_avg_sq, exp_avg_sq))
-                    denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+                    denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add(eps)
                 else:
-                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add(eps)
                 p.addcdiv_(exp_avg, denom, value=-step_size)
 
         return loss

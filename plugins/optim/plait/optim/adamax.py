@@ -60,7 +60,7 @@ class Adamax(Optimizer):
                 grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
                 exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
                 exp_avg.lerp_(grad, 1 - beta1)
-                exp_inf.copy_(plait.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"])))
+                exp_inf.copy_(plait.maximum(exp_inf.mul(beta2), grad.abs().add(group["eps"])))
                 clr = group["lr"] / (1 - beta1 ** step)
                 p.addcdiv_(exp_avg, exp_inf, value=-clr)
 

@@ -30,6 +30,9 @@ class ASGD(Optimizer):
         capturable (bool): accepted for torch compatibility (default: False)
     """
 
+    _scalar_state_keys = ("step", "eta", "mu")
+    _scalar_state_on_param_device = True
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
         _check_hyper_parameters(lr=lr, weight_decay=weight_decay)
@@ -70,7 +73,7 @@ class ASGD(Optimizer):
 
                 mu_value = mu.item()
                 if mu_value != 1:
-                    ax.add_(p.sub(ax).mul_(mu_value))
+                    ax.add_(p.sub(ax).mul(mu_value))
                 else:
                     ax.copy_(p)
 

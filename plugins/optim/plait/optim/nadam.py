@@ -33,6 +33,8 @@ class NAdam(Optimizer):
         differentiable (bool): must be False
     """
 
+    _scalar_state_keys = ("step", "mu_product")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
@@ -86,7 +88,7 @@ class NAdam(Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add_(group["eps"])
+                denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add(group["eps"])
 
                 p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
                 p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product_next))

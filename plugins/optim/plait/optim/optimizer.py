@@ -123,6 +123,13 @@ class Optimizer:
     # Every non-scalar state tensor of these optimizers has its parameter's shape, which lets
     # load_state_dict reject a state dict saved for another parameter layout before touching anything.
     _state_shaped_like_params = True
+    # Bookkeeping scalars (step counters and the like) keep their own dtype when loaded, instead of taking
+    # the parameter's: torch does this for "step" only, and a subclass with more such scalars names them
+    # here so that a resumed run continues bit for bit.
+    _scalar_state_keys = ("step",)
+    # Whether those scalars live on the parameter's device (always moved there on load) rather than on
+    # the host (moved only for capturable or fused groups).
+    _scalar_state_on_param_device = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -335,9 +342,12 @@ class Optimizer:
         (or an optimizer and the dict it was loaded from) must not step each other's state.
         """
         if isinstance(value, plait.Tensor):
-            if key == "step":
-                if group.get("capturable", False) or group.get("fused", False):
+            if key in self._scalar_state_keys:
+                special = group.get("capturable", False) or group.get("fused", False)
+                if key == "step" and special:
                     cast = value.to(dtype=plait.float32, device=param.device)
+                elif special or self._scalar_state_on_param_device:
+                    cast = value.to(device=param.device)
                 else:
                     cast = value
             elif param.dtype.is_floating_point and value.dtype.is_floating_point:

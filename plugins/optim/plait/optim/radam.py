@@ -85,7 +85,7 @@ class RAdam(Optimizer):
 
                 if rho_t > 5.0:
                     rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                    adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add_(group["eps"])
+                    adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add(group["eps"])
                     p.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
                 else:
                     p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
