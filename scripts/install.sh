@@ -11,7 +11,12 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check \
   "pluggy>=1.3" "array-api-compat>=1.9" "numpy>=1.26" "tensorboard>=2.12" "scikit-learn>=1.3" "tqdm>=4" \
   "pytest>=7" "array-api-strict>=2.3" ${PLAIT_EXTRA_PACKAGES:-}
+# PyTorch's CPU build, for the plait-torch backend (a second third-party-style backend the tests check).
+# Set PLAIT_SKIP_TORCH=1 to leave it out; its tests then skip with a reason.
+if [ -z "${PLAIT_SKIP_TORCH:-}" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check "torch==2.13.0"
+fi
 # The plait distributions themselves: core, backends, plugins, and the test-only strict backend.
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
-  . ./backends/numpy_backend ./backends/cupy_backend ./plugins/nn ./plugins/optim ./plugins/tensorboard \
-  ./tests/strict_backend
+  . ./backends/numpy_backend ./backends/cupy_backend ./backends/torch_backend ./plugins/nn ./plugins/optim \
+  ./plugins/tensorboard ./tests/strict_backend

@@ -5,6 +5,7 @@ Compute backends (``plait-numpy``, ``plait-cupy``, third-party ones) and the ``p
 ``plait.optim`` and ``plait.tensorboard`` packages are separate distributions found through the
 ``plait`` entry-point group (see :mod:`plait.hookspecs`).
 """
+import builtins as _builtins  # this module rebinds bool/float/int/sum/max/... to plait's
 import pkgutil as _pkgutil
 
 # plait.nn, plait.optim, ... are installed by other distributions into this package; in development
@@ -109,7 +110,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+    return _builtins.bool(isclose(input, other, rtol, atol, equal_nan).all().item())
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -120,7 +121,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def equal(input, other):
-    return input.shape == other.shape and bool((input == other).all().item())
+    return input.shape == other.shape and _builtins.bool((input == other).all().item())
 
 
 def builtins_abs(x):
@@ -137,15 +138,24 @@ FloatTensor = DoubleTensor = HalfTensor = LongTensor = IntTensor = ShortTensor =
     BoolTensor = None
 
 
-def _legacy_constructor(d):
-    import builtins
+class _LegacyTensorType(type):
+    """torch's typed tensor classes: ``FloatTensor(2, 3)`` / ``FloatTensor([1, 2])`` construct,
+    ``isinstance(t, FloatTensor)`` checks the dtype and ``t.type(FloatTensor)`` converts."""
 
-    def make(*args, device=None):
-        if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
-            return tensor(args[0], dtype=d, device=device)
-        return zeros(*(args or (0,)), dtype=d, device=device)
-    make.__name__ = _dtype.LEGACY_NAMES[d]
-    return make
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype
+
+    def __call__(cls, *args, device=None):
+        if len(args) == 1 and not isinstance(args[0], (_builtins.int, Size)):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        return zeros(*(args or (0,)), dtype=cls.dtype, device=device)
+
+    def __repr__(cls):
+        return f"<class 'plait.{cls.__name__}'>"
+
+
+def _legacy_constructor(d):
+    return _LegacyTensorType(_dtype.LEGACY_NAMES[d], (), {"dtype": d, "__module__": "plait"})
 
 
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (

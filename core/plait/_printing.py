@@ -45,8 +45,7 @@ class _Formatter:
                 self.max_width = max(self.max_width, len(str(v)))
             return
         finite = [v for v in values if math.isfinite(v) and v != 0]
-        if not finite:
-            self.max_width = max([self.max_width] + [len(self._plain(v)) for v in values])
+        if not finite:  # torch sizes nothing here: zeros, nan and inf print unpadded
             return
         absvals = [abs(v) for v in finite]
         lo, hi = min(absvals), max(absvals)
@@ -65,10 +64,7 @@ class _Formatter:
         self.max_width = max([self.max_width] + widths)
         if PRINT_OPTS.sci_mode is not None:
             self.sci_mode = PRINT_OPTS.sci_mode
-        # non-finite values still need room
-        for v in values:
-            if not math.isfinite(v):
-                self.max_width = max(self.max_width, len(self._plain(v)))
+        # as in torch, nan/inf take no part in the width (they are right-aligned to it, or overflow it)
 
     def _plain(self, v):
         if math.isnan(v):

@@ -20,11 +20,17 @@ class CheckpointError(RuntimeError):
     """The file is not a readable plait checkpoint (corrupt, truncated, or another format)."""
 
 
-def _encode(obj, tensors):
+def _encode(obj, tensors, names=None):
+    """``names`` maps id(tensor) -> stored name, so a tensor referenced twice (tied weights) is stored once and
+    loads as one tensor."""
     from .tensor import Tensor
+    if names is None:
+        names = {}
     if isinstance(obj, Tensor):
-        name = f"t{len(tensors)}"
-        tensors.append((name, obj))
+        name = names.get(id(obj))
+        if name is None:
+            name = names[id(obj)] = f"t{len(tensors)}"
+            tensors.append((name, obj))
         return {"__tensor__": name}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -32,12 +38,12 @@ def _encode(obj, tensors):
         return {"__dtype__": obj.name}
     if isinstance(obj, dict):
         if all(isinstance(k, str) for k in obj) and not any(k.startswith("__") and k.endswith("__") for k in obj):
-            return {k: _encode(v, tensors) for k, v in obj.items()}
-        return {"__dict__": [[_encode(k, tensors), _encode(v, tensors)] for k, v in obj.items()]}
+            return {k: _encode(v, tensors, names) for k, v in obj.items()}
+        return {"__dict__": [[_encode(k, tensors, names), _encode(v, tensors, names)] for k, v in obj.items()]}
     if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, tensors) for v in obj]}
+        return {"__tuple__": [_encode(v, tensors, names) for v in obj]}
     if isinstance(obj, list):
-        return [_encode(v, tensors) for v in obj]
+        return [_encode(v, tensors, names) for v in obj]
     if hasattr(obj, "type") and hasattr(obj, "index") and type(obj).__name__ == "device":
         return {"__device__": str(obj)}
     raise TypeError(f"plait.save can store tensors, numbers, strings, None and dicts/lists/tuples of them; got "
@@ -65,6 +71,7 @@ def save(obj, f):
         blobs.append(data)
         offset += len(data)
     header["__metadata__"] = {FORMAT_KEY: json.dumps(structure), "plait.devices": json.dumps(devices),
+                              "plait.requires_grad": json.dumps([n for n, t in tensors if t.requires_grad]),
                               "format": "pt"}
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     head += b" " * (-len(head) % 8)  # safetensors aligns the data section to 8 bytes
@@ -126,6 +133,7 @@ def load(f, map_location=None, weights_only=True):
         meta = header.pop("__metadata__", {}) or {}
         structure = json.loads(meta[FORMAT_KEY]) if FORMAT_KEY in meta else None
         devices = json.loads(meta.get("plait.devices", "{}"))
+        requires_grad = set(json.loads(meta.get("plait.requires_grad", "[]")))
     except (ValueError, UnicodeDecodeError, KeyError) as exc:
         raise CheckpointError(f"'{name}' is not a plait checkpoint: unreadable header ({exc})") from None
     data_start = 8 + head_len
@@ -151,6 +159,8 @@ def load(f, map_location=None, weights_only=True):
                                f"usable here ({exc}). Pass map_location='cpu' to load it onto the CPU.") from None
         arr = backend.from_bytes(raw[data_start + start:data_start + end], dt, shape, dev)
         tensors[key] = _graph._make(arr, backend, dev, dt)
+        if key in requires_grad:
+            tensors[key].requires_grad_(True)
     if structure is None:  # a plain safetensors file from another tool: a dict of tensors
         return tensors
     return _decode(structure, tensors)

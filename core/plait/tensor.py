@@ -34,6 +34,8 @@ _new = object.__new__
 
 
 def _make(data, backend, device, dtype=None):
+    if not data.shape:  # NumPy gives scalars, not 0-d arrays, from ops on 0-d arrays: keep a writable array
+        data = backend.xp.asarray(data)
     t = _new(Tensor)
     t._data = data
     t._backend = backend
@@ -48,6 +50,7 @@ def _make(data, backend, device, dtype=None):
     t._hooks = None
     t._grad_acc = None
     t._retains_grad = False
+    t._view = None
     return t
 
 
@@ -55,7 +58,7 @@ class Tensor:
     """A multi-dimensional array on a device, with autograd. Create with ``plait.tensor`` and friends;
     ``plait.Tensor(2, 3)`` / ``plait.Tensor([1, 2])`` behave as torch's legacy constructor (float32)."""
     __slots__ = ("_data", "_backend", "_device", "_dtype", "_requires_grad", "grad", "grad_fn", "_output_nr",
-                 "_vc", "_contig", "_hooks", "_grad_acc", "_retains_grad", "__weakref__")
+                 "_vc", "_contig", "_hooks", "_grad_acc", "_retains_grad", "_view", "__weakref__")
     __array_priority__ = 1000  # NumPy defers binary ops with a tensor to Tensor's reflected methods
 
     def __new__(cls, *args, device=None, dtype=None):
@@ -91,6 +94,7 @@ class Tensor:
         t._hooks = None
         t._grad_acc = None
         t._retains_grad = False
+        t._view = None
         if require_grad:
             t.requires_grad_(True)
         return t
@@ -184,8 +188,11 @@ class Tensor:
 
     @property
     def data(self):
-        """The same memory without history (torch's ``.data``)."""
-        return self._alias()
+        """The same memory without history and with its own version counter (torch's ``.data``: in-place
+        changes made through it are invisible to autograd's checks)."""
+        t = self._alias()
+        t._vc = [self._vc[0]]
+        return t
 
     @data.setter
     def data(self, value):
@@ -197,6 +204,7 @@ class Tensor:
         self._backend = value._backend
         self._vc = value._vc
         self._contig = value._contig
+        self._view = None
 
     @property
     def _version(self):
@@ -304,9 +312,9 @@ class Tensor:
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
             return "plait." + _dtype.LEGACY_NAMES[self._dtype]
-        if isinstance(dtype, str):
-            name = dtype.split(".")[-1]
-            dtype = _dtype.FROM_LEGACY.get(name) or _dtype.BY_NAME.get(name)
+        if not isinstance(dtype, _dtype.dtype):  # "plait.FloatTensor", or the class plait.FloatTensor
+            name = dtype.split(".")[-1] if isinstance(dtype, str) else getattr(dtype, "__name__", repr(dtype))
+            dtype = _dtype.FROM_LEGACY.get(name) or (_dtype.BY_NAME.get(name) if isinstance(dtype, str) else None)
             if dtype is None:
                 raise ValueError(f"invalid type: '{name}'")
         return self.to(dtype)
@@ -603,7 +611,12 @@ class ToDevice(_graph.Op):
     """A copy to another device (possibly another backend); the gradient travels back."""
     def forward(self, x, backend, target):
         self.src_device = None
-        return backend.from_host(self.backend.to_host(x), target)
+        host = self.backend.to_host(x)
+        if self.backend.shares_host_memory:
+            # to_host gave a view of x's memory, which the target (a CPU backend) may keep: copy, so the new
+            # tensor never aliases the old one (found by plait-torch: numpy <-> torch transfers shared memory)
+            host = host.copy()
+        return backend.from_host(host, target)
 
     def backward(self, g):
         return g.to(self.src), None, None
@@ -617,7 +630,8 @@ class ToDevice(_graph.Op):
         data = node.forward(x._data, backend, target)
         out = _make(data, backend, target, x._dtype)
         if _grad_state.enabled and x._requires_grad:
-            node.next_functions = (_graph.edge_of(x), _graph._NO_EDGE, _graph._NO_EDGE)
+            node.next_functions = (_graph.edge_of(x),)
+            node._grad_positions = (0,)
             node._shapes = (data.shape,)
             node._saved = None
             node._saved_out = None
@@ -625,7 +639,7 @@ class ToDevice(_graph.Op):
             out.grad_fn = node
         return out
 
-    def name(self):
+    def _name(self):
         return "ToCopyBackward0"
 
 
@@ -719,5 +733,6 @@ Tensor.clamp_max_ = IP.make_inplace(_clamp_max, "clamp_max_")
 
 _graph._make = _make
 _graph.Tensor = Tensor
+_graph.refresh_view = IP.refresh_view
 _common._install(Tensor)
 E.Tensor = R.Tensor = S.Tensor = I.Tensor = L.Tensor = IP.Tensor = Tensor

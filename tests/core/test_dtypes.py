@@ -228,6 +228,14 @@ def test_typed_legacy_constructors():
     assert plait.ByteTensor([1]).dtype is plait.uint8
     assert plait.FloatTensor([1]).dtype is plait.float32
     assert plait.FloatTensor(plait.Size([3])).shape == (3,)
+    assert plait.FloatTensor().shape == (0,)
+    # the typed classes also check and convert, as in torch
+    assert isinstance(plait.zeros(1), plait.FloatTensor) and not isinstance(plait.zeros(1), plait.LongTensor)
+    assert isinstance(plait.tensor([1]), plait.LongTensor) and not isinstance([1], plait.LongTensor)
+    assert plait.tensor([1, 2]).type(plait.FloatTensor).dtype is plait.float32
+    assert plait.tensor([1.5]).type(plait.IntTensor).tolist() == [1]
+    with pytest.raises(ValueError, match="invalid type"):
+        plait.tensor([1]).type(list)
 
 
 def test_requires_grad_only_for_floating_point():

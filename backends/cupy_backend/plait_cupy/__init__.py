@@ -185,9 +185,19 @@ class CupyBackend(Backend):
         return self.from_host(host.reshape(shape).astype(host.dtype.newbyteorder("="), copy=False), device)
 
     # ----- kernels -------------------------------------------------------------------------------------
+    # dtypes cupyx.scatter_add handles with CUDA's atomicAdd
+    _ATOMIC_ADD = ("float32", "float64", "int32", "uint32", "uint64")
+
     def scatter_add(self, target, index, src):
         import cupyx
+        cp = self.cp
         out = target.copy()
+        name = out.dtype.name
+        if name == "int64":  # two's-complement sums are the same bits in uint64, which atomicAdd supports
+            cupyx.scatter_add(out.view(cp.uint64), index, cp.ascontiguousarray(src, dtype=out.dtype).view(cp.uint64))
+            return out
+        if name not in self._ATOMIC_ADD:  # int8/int16/uint8/float16: the portable (one-hot matmul) fallback
+            return Backend.scatter_add(self, target, index, src)
         cupyx.scatter_add(out, index, src)
         return out
 

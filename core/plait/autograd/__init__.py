@@ -5,11 +5,28 @@ from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from . import engine as _engine
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["backward", "grad", "Variable", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck", "GradcheckError", "Node",
            "AccumulateGrad", "Op", "once_differentiable", "graph"]
 
 from . import graph  # noqa: E402  (torch.autograd.graph.Node lives there too)
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj):
+        from .. import Tensor
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """torch's pre-0.4 wrapper, kept for old code: ``Variable(t, requires_grad=True)`` returns a leaf tensor
+    sharing ``t``'s memory; every tensor is an instance of Variable."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad_(True)
+        return out
 
 
 def _as_list(x):
@@ -54,17 +71,30 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if t.grad_fn is None and not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     grads = _make_grads(tensors, grad_tensors, create_graph)
-    only = None
+    only = capture = None
+    non_leaves = []
     if inputs is not None:
-        from .graph import grad_accumulator
-        only = {grad_accumulator(t) for t in _as_list(inputs) if t.grad_fn is None}
-    _engine.execute(_engine.roots_for(tensors, grads), retain_graph, create_graph, only_leaves=only)
+        from .graph import grad_accumulator, edge_of
+        inputs = _as_list(inputs)
+        only = {grad_accumulator(t) for t in inputs if t.grad_fn is None}
+        non_leaves = [t for t in inputs if t.grad_fn is not None]  # their .grad is filled too, as in torch
+        capture = {}
+        for i, t in enumerate(non_leaves):
+            node, nr = edge_of(t)
+            capture.setdefault(node, []).append((nr, i))
+    captured = _engine.execute(_engine.roots_for(tensors, grads), retain_graph, create_graph, capture=capture,
+                               only_leaves=only)
+    for t, g in zip(non_leaves, captured or ()):
+        if g is not None:
+            g = _engine._sum_to(g, t.shape)
+            g = g if create_graph else g.detach()
+            t.grad = g if t.grad is None else t.grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad)."""
-    from .graph import grad_accumulator
+    from .graph import edge_of
     outputs = _as_list(outputs)
     inputs_list = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs)
@@ -81,7 +111,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _make_grads(outputs, grad_outputs, create_graph)
     capture = {}
     for index, t in enumerate(inputs_list):
-        node, nr = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (grad_accumulator(t), 0)
+        node, nr = edge_of(t)
         capture.setdefault(node, []).append((nr, index))
     result = _engine.execute(_engine.roots_for(outputs, grads), retain_graph, create_graph, capture=capture,
                              accumulate=False)

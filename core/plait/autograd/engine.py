@@ -2,7 +2,7 @@
 roots to the leaves. No recursion, so graphs of any depth work. Gradients that reach a node with a
 different shape than its output (broadcasting) are summed down to that shape here, in one place."""
 from . import graph as _graph
-from .graph import AccumulateGrad, grad_accumulator
+from .graph import AccumulateGrad
 from .grad_mode import _Switch
 
 
@@ -144,22 +144,21 @@ def _accumulate_leaf(var, g, create_graph, handed_out):
     if g._dtype is not var._dtype:
         g = g.to(var._dtype)
     if var.grad is None:
-        if id(g) in handed_out:
+        if id(g) in handed_out or not g._contig:  # someone else holds it, or it is a broadcast view
             g = g.clone()
         handed_out.add(id(g))
         var.grad = g if create_graph else g.detach()
-    else:
-        total = var.grad + g
-        var.grad = total if create_graph else total.detach()
+    elif create_graph:
+        var.grad = var.grad + g
+    else:  # as torch: accumulate into the existing .grad tensor, so references to it stay valid
+        var.grad.add_(g)
 
 
 def roots_for(tensors, grad_tensors):
     roots = []
-    for t, g in zip(tensors, grad_tensors):
-        if t.grad_fn is not None:
-            roots.append((t.grad_fn, t._output_nr, g))
-        elif t._requires_grad:
-            roots.append((grad_accumulator(t), 0, g))
-        else:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        node, nr = _graph.edge_of(t)
+        if node is None:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append((node, nr, g))
     return roots

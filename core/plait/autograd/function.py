@@ -14,6 +14,9 @@ class FunctionCtx(Node):
     def name(self):
         return self._function.__name__ + "Backward"
 
+    def __repr__(self):
+        return f"<plait.autograd.function.{self.name()} object at {hex(id(self))}>"
+
     def save_for_backward(self, *tensors):
         for t in tensors:
             if t is not None and not isinstance(t, _graph.Tensor):

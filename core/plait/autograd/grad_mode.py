@@ -53,11 +53,18 @@ class _Mode:
         return wrapper
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """Also usable as a bare decorator (``@plait.no_grad``), as in torch 2."""
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        return self if orig_func is None else self(orig_func)
+
+
+class no_grad(_NoParamMode):
     _target = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     _target = True
 
 

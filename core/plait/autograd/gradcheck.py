@@ -122,10 +122,16 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     n_in = len(inputs)
 
     def first_grads(*args):
-        ins, gos = args[:n_in], args[n_in:]
-        outs = _outputs(func, ins)
-        return autograd_grad(outs, [ins[i] for i in diff], grad_outputs=list(gos), create_graph=True,
-                             allow_unused=True)
+        from .grad_mode import enable_grad
+        # the finite differences call this under no_grad with perturbed copies that do not require grad:
+        # differentiate with respect to fresh leaves holding those values
+        args = tuple(a.detach().requires_grad_() if i in diff and not a.requires_grad else a
+                     for i, a in enumerate(args))
+        with enable_grad():
+            ins, gos = args[:n_in], args[n_in:]
+            outs = _outputs(func, ins)
+            return autograd_grad(outs, [ins[i] for i in diff], grad_outputs=list(gos), create_graph=True,
+                                 allow_unused=True)
 
     return gradcheck(lambda *a: tuple(g for g in first_grads(*a) if g is not None), inputs + grad_outputs,
                      eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)

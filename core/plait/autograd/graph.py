@@ -11,6 +11,7 @@ import weakref
 from .grad_mode import state as _grad_state
 
 _make = None      # tensor._make, injected by plait.tensor (avoids an import cycle)
+refresh_view = None  # ops.inplace.refresh_view, injected likewise
 Tensor = None     # plait.Tensor, injected likewise
 
 BACKWARD_TWICE = (
@@ -39,6 +40,12 @@ class Node:
         return meta
 
     def name(self):
+        """torch's name for this node (``AddBackward0``...); a composite op labels its last node with the name
+        torch gives the whole op (``node.label``)."""
+        label = self.__dict__.get("label")
+        return label if label is not None else self._name()
+
+    def _name(self):
         return type(self).__name__ + "Backward0"
 
     def __repr__(self):
@@ -145,6 +152,9 @@ def grad_accumulator(t):
 
 
 def edge_of(t):
+    view = t._view
+    if view is not None and view[2] != t._vc[0] and t._requires_grad and view[0]._requires_grad:
+        refresh_view(t)  # a view whose root changed in place since: its history is rebuilt from the root's
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
     if t._requires_grad:
@@ -164,6 +174,9 @@ class Op(Node):
     __slots__ = ()
     save_inputs = False
     save_output = False
+    #: optional ``staticmethod(inputs) -> tuple of bool``: which saved inputs the backward will read, given
+    #: which inputs require grad (torch saves only those, so in-place changes to the others are fine)
+    saved_needs = None
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
@@ -182,18 +195,38 @@ class Op(Node):
                 if isinstance(x, Tensor) and x._requires_grad:
                     requires = True
                     break
-            if requires:
-                node.next_functions = tuple(edge_of(x) if isinstance(x, Tensor) else _NO_EDGE for x in inputs)
+            if requires and out._dtype.is_floating_point:  # integer/bool results never require grad
+                # like torch, the graph has an edge per operand (tensors, and numbers torch would wrap as
+                # tensors) but none for parameters such as axes, flags or dtypes
+                edges = []
+                positions = None
+                for x in inputs:
+                    if isinstance(x, Tensor):
+                        edges.append(edge_of(x))
+                    elif x.__class__ is float or x.__class__ is int:
+                        edges.append(_NO_EDGE)
+                    elif positions is None:
+                        positions = [j for j, y in enumerate(inputs)
+                                     if isinstance(y, Tensor) or y.__class__ is float or y.__class__ is int]
+                node.next_functions = tuple(edges)
+                node.needs_input_grad = tuple(isinstance(x, Tensor) and x._requires_grad for x in inputs)
+                if positions is not None:
+                    node._grad_positions = positions
                 node._shapes = (out_data.shape,)
                 if cls.save_inputs:
+                    if cls.saved_needs is not None:
+                        keep = cls.saved_needs(inputs)
+                        inputs = tuple(x if k or not isinstance(x, Tensor) else None for x, k in zip(inputs, keep))
                     node._saved = inputs
                     node._saved_versions = tuple(x._vc[0] if isinstance(x, Tensor) else None for x in inputs)
                 else:
                     node._saved = None
-                node._saved_out = (out_data, out._vc, 0, backend, first._device) if cls.save_output else None
+                node._saved_out = (out._data, out._vc, 0, backend, first._device) if cls.save_output else None
                 out._requires_grad = True
                 out.grad_fn = node
         return out
+
+    _grad_positions = None
 
     def forward(self, *args):
         raise TypeError(f"{type(self).__name__} must define forward()")
@@ -207,6 +240,9 @@ class Op(Node):
         result = self.backward(grads[0])
         if not isinstance(result, tuple):
             result = (result,)
+        positions = self._grad_positions
+        if positions is not None:
+            result = tuple(result[i] for i in positions)
         return result
 
 

@@ -179,7 +179,8 @@ class _Registry:
                 backend.check_device(dev)
                 self.device_cache[dev] = backend
                 return backend
-            reasons.append(f"{backend.name}: {self.failed[backend.name]}")
+            dist = backend.distribution or f"plugin {self.plugin_of[backend.name]!r}"
+            reasons.append(f"backend {backend.name!r} ({dist}): {self.failed[backend.name]}")
         raise RuntimeError(f"device '{dev}' is not usable: " + "; ".join(reasons))
 
     def for_array(self, array):

@@ -4,7 +4,7 @@ import math
 from .. import _dtype
 from ..autograd.graph import Op, NonDifferentiable
 from ..autograd.grad_mode import state as _grad_state
-from ._common import Tensor, as_operands, float_input, check_same_device, make_like
+from ._common import Tensor, as_operands, float_input, check_same_device, make_like, label, needs_other, _requires
 
 
 # ---------------------------------------------------------------- binary arithmetic
@@ -31,33 +31,38 @@ class RSub(Op):
     def forward(self, a, b):
         return b - a
 
+    def _name(self):
+        return "RsubBackward1"
+
     def backward(self, g):
         return -g, None
 
 
 class Mul(Op):
     save_inputs = True
+    saved_needs = staticmethod(needs_other)
 
     def forward(self, a, b):
         return a * b
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g * b if self.next_functions[0][0] is not None else None
-        gb = g * a if self.next_functions[1][0] is not None else None
+        ga = g * b if self.needs_input_grad[0] else None
+        gb = g * a if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Op):
     save_inputs = True
+    saved_needs = staticmethod(lambda inputs: (_requires(inputs[1]), True))
 
     def forward(self, a, b):
         return a / b
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g / b if self.next_functions[0][0] is not None else None
-        gb = -g * a / (b * b) if self.next_functions[1][0] is not None else None
+        ga = g / b if self.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -72,25 +77,32 @@ class RDiv(Op):
         a, s = self.saved_tensors
         return -g * s / (a * a), None
 
+    def _name(self):
+        return "MulBackward0"  # torch computes scalar / t as t.reciprocal() * scalar
+
 
 class Pow(Op):
     save_inputs = True
     save_output = True
 
     def forward(self, a, b):
+        self.tensor_exponent = not isinstance(b, (int, float))
         return a ** b
+
+    def _name(self):
+        return "PowBackward1" if self.tensor_exponent else "PowBackward0"
 
     def backward(self, g):
         a, b = self.saved_tensors
         ga = gb = None
-        if self.next_functions[0][0] is not None:
+        if self.needs_input_grad[0]:
             if isinstance(b, Tensor):
                 ga = g * b * a ** (b - 1)
             elif b == 0:
                 ga = g * 0
             else:
                 ga = g * b * a ** (b - 1) if b != 2 else g * 2 * a
-        if self.next_functions[1][0] is not None:
+        if self.needs_input_grad[1]:
             # d(a**b)/db = a**b * log(a); torch defines it as 0 where a == 0 and b >= 0
             gb = g * self.output * where(a > 0, a, 1).log()
             gb = where((a == 0) & (b >= 0), 0.0, gb)
@@ -107,6 +119,9 @@ class RPow(Op):
 
     def backward(self, g):
         return g * self.output * math.log(self.base) if self.base > 0 else g * 0, None
+
+    def _name(self):
+        return "PowBackward2"
 
 
 class Maximum(Op):
@@ -185,16 +200,20 @@ class Where(Op):
     def backward(self, g):
         cond = make_like(self.cond, g)
         zero = g.new_zeros(())
-        ga = where(cond, g, zero) if self.next_functions[1][0] is not None else None
-        gb = where(cond, zero, g) if self.next_functions[2][0] is not None else None
+        ga = where(cond, g, zero) if self.needs_input_grad[1] else None
+        gb = where(cond, zero, g) if self.needs_input_grad[2] else None
         return None, ga, gb
 
 
 class Clamp(Op):
     save_inputs = True
 
+    def _name(self):
+        return "ClampBackward1" if self.scalar_bounds else "ClampBackward0"
+
     def forward(self, x, lo, hi):
         xp = self.xp
+        self.scalar_bounds = all(v is None or isinstance(v, (int, float)) for v in (lo, hi))
         if lo is not None and hi is not None and not isinstance(lo, (int, float)):
             return xp.minimum(xp.maximum(x, lo), hi)
         if isinstance(lo, (int, float)) or isinstance(hi, (int, float)) or lo is None or hi is None:
@@ -216,9 +235,9 @@ class Clamp(Op):
             m = x <= hi
             mask = m if mask is None else mask & m
         glo = ghi = None
-        if isinstance(lo, Tensor) and self.next_functions[1][0] is not None:
+        if isinstance(lo, Tensor) and self.needs_input_grad[1]:
             glo = g * (x < lo).to(g.dtype)
-        if isinstance(hi, Tensor) and self.next_functions[2][0] is not None:
+        if isinstance(hi, Tensor) and self.needs_input_grad[2]:
             ghi = g * (x > hi).to(g.dtype)
         return g * mask.to(g.dtype), glo, ghi
 
@@ -454,6 +473,9 @@ class Relu(Op):
 class Square(Op):
     save_inputs = True
 
+    def _name(self):
+        return "PowBackward0"  # torch's square is pow(x, 2)
+
     def forward(self, x):
         return x * x
 
@@ -584,7 +606,7 @@ class Cast(Op):
     def backward(self, g):
         return g.to(self.dtype_from), None, None
 
-    def name(self):
+    def _name(self):
         return "ToCopyBackward0"
 
 
@@ -643,7 +665,25 @@ def _binary(cls, a, b, **kw):
     return cls.apply(a, b, **kw)
 
 
-def add(input, other, *, alpha=1):
+def _out(result, out, name):
+    """torch's ``out=``: write ``result`` into ``out`` (cast to its dtype; resized if the shape differs)."""
+    if out is None:
+        return result
+    if result._requires_grad and _grad_state.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    check_same_device(out, result)
+    if out.shape != result.shape:
+        out._data = out._backend.xp.asarray(result.to(out._dtype)._data, copy=True)
+        out._contig = True
+        out._vc[0] += 1
+        return out
+    return out.copy_(result)
+
+
+def add(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return _out(add(input, other, alpha=alpha), out, "add")
     if not isinstance(input, Tensor):
         input, other = other, input
     a, b = as_operands(input, other)
@@ -652,7 +692,9 @@ def add(input, other, *, alpha=1):
     return Add.apply(a, b, alpha=alpha)
 
 
-def sub(input, other, *, alpha=1):
+def sub(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return _out(sub(input, other, alpha=alpha), out, "sub")
     if not isinstance(input, Tensor):
         return rsub(other, input, alpha=alpha)
     return _binary(Sub, input, other, alpha=alpha)
@@ -668,7 +710,9 @@ def rsub(input, other, *, alpha=1):
     return RSub.apply(a, s)
 
 
-def mul(input, other):
+def mul(input, other, *, out=None):
+    if out is not None:
+        return _out(mul(input, other), out, "mul")
     if not isinstance(input, Tensor):
         input, other = other, input
     a, b = as_operands(input, other)
@@ -677,7 +721,9 @@ def mul(input, other):
     return Mul.apply(a, b)
 
 
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None, out=None):
+    if out is not None:
+        return _out(div(input, other, rounding_mode=rounding_mode), out, "div")
     if rounding_mode is not None:
         if rounding_mode == "floor":
             return floor_divide(input, other)
@@ -734,12 +780,10 @@ def pow(input, exponent):
             if isinstance(exponent, int) and exponent < 0:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             input = input.to(_dtype.default_float.value)
-        if exponent == 1:
-            return input * 1 if input._requires_grad else input.clone()
         if exponent == 2:
             return Square.apply(input)
         if exponent == 0.5:
-            return Sqrt.apply(input)
+            return label(Sqrt.apply(input), "PowBackward0")
     return _binary(Pow, input, exponent)
 
 
@@ -777,7 +821,7 @@ def where(condition, input=None, other=None):
         a, b = as_operands(input, other)
     else:
         b, a = as_operands(other, input)
-    check_same_device(condition, a)
+    check_same_device(condition, a if isinstance(a, Tensor) else b)
     return Where.apply(condition, a, b)
 
 
@@ -902,11 +946,20 @@ def isfinite(input):
     return IsFinite.apply(input)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def _value_first(tensor1, tensor2, rest, value):
+    """torch's deprecated ``addcdiv(input, value, tensor1, tensor2)`` form."""
+    if rest:
+        return tensor2, rest[0], tensor1
+    return tensor1, tensor2, value
+
+
+def addcmul(input, tensor1, tensor2, *rest, value=1):
+    tensor1, tensor2, value = _value_first(tensor1, tensor2, rest, value)
     return input + value * tensor1 * tensor2 if value != 1 else input + tensor1 * tensor2
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input, tensor1, tensor2, *rest, value=1):
+    tensor1, tensor2, value = _value_first(tensor1, tensor2, rest, value)
     return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
 
 

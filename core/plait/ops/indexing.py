@@ -8,8 +8,9 @@ import math
 from .. import _dtype
 from ..autograd.graph import Op
 from ..autograd.grad_mode import state as _grad_state
-from ._common import Tensor, make_like, check_same_device
+from ._common import Tensor, make_like, check_same_device, label
 from .reduction import normalize_dims
+from .shape import _as_view
 
 
 def _moveaxis(xp, a, src, dst):
@@ -43,7 +44,7 @@ class IndexAdd(Op):
 
     def backward(self, g):
         gsrc = None
-        if self.next_functions[2][0] is not None:
+        if self.needs_input_grad[2]:
             gsrc = take(g, self.index_tensor, self.axis)
             if self.alpha != 1:
                 gsrc = gsrc * self.alpha
@@ -66,9 +67,9 @@ class IndexPut(Op):
         pos = self.positions_tensor
         gflat = g.reshape(-1)
         gt = None
-        if self.next_functions[0][0] is not None:
+        if self.needs_input_grad[0]:
             gt = index_put_flat(gflat, pos, g.new_zeros(pos.shape)).reshape(self.shape)
-        gv = take(gflat, pos, 0).reshape(self.values_shape) if self.next_functions[2][0] is not None else None
+        gv = take(gflat, pos, 0).reshape(self.values_shape) if self.needs_input_grad[2] else None
         return gt, None, gv
 
 
@@ -80,7 +81,7 @@ class BasicIndex(Op):
     def backward(self, g):
         return BasicIndexBackward.apply(g, self.in_shape, self.key), None
 
-    def name(self):
+    def _name(self):
         return "SelectBackward0" if any(isinstance(k, int) for k in self.key) and \
             not any(isinstance(k, slice) and k != slice(None) for k in self.key) else "SliceBackward0"
 
@@ -89,7 +90,7 @@ class BasicIndexBackward(Op):
     def forward(self, g, shape, key):
         self.key = key
         out = self.xp.zeros(shape, dtype=g.dtype, device=_device_of(self.xp, g))
-        out[key] = g
+        _assign(self.xp, out, key, g)
         return out
 
     def backward(self, gg):
@@ -98,18 +99,37 @@ class BasicIndexBackward(Op):
 
 class BasicIndexPut(Op):
     """``x`` with ``x[key] = v`` (functional form of basic-index assignment)."""
+    def _name(self):
+        return "CopySlices"
     def forward(self, x, v, key):
         self.key = key
         out = self.xp.asarray(x, copy=True)
-        out[key] = v
+        _assign(self.xp, out, key, v)
         return out
 
     def backward(self, g):
         gx = None
-        if self.next_functions[0][0] is not None:
+        if self.needs_input_grad[0]:
             gx = BasicIndexPut.apply(g, 0.0, self.key)
-        gv = g[self.key] if self.next_functions[1][0] is not None else None
+        gv = g[self.key] if self.needs_input_grad[1] else None
         return gx, gv, None
+
+
+def _assign(xp, out, key, v):
+    """``out[key] = v`` for a basic key. The standard allows ``None`` (newaxis) in getitem only, so it is
+    dropped from the key together with the size-1 axes it adds to ``v``."""
+    if any(k is None for k in key):
+        if hasattr(v, "shape"):
+            v = xp.broadcast_to(v, out[key].shape)
+            kept, pos = [], 0
+            for k in key:
+                if k is None or isinstance(k, slice):
+                    if k is not None:
+                        kept.append(v.shape[pos])
+                    pos += 1
+            v = xp.reshape(v, tuple(kept) + tuple(v.shape[pos:]))
+        key = tuple(k for k in key if k is not None)
+    out[key] = v
 
 
 def _device_of(xp, a):
@@ -137,7 +157,8 @@ def index_add_into_zeros(g, shape, axis, index):
 
 def index_add(target, dim, index, source, *, alpha=1):
     axis = normalize_dims(dim, target.ndim)[0] if target.ndim else 0
-    _check_index(index, "index_add_")
+    _check_index(index, "index_add_", target)
+    check_same_device(target, source)
     flat = index.reshape(-1)
     out = IndexAdd.apply(target, flat, source, axis, alpha)
     if out.grad_fn is not None:
@@ -153,10 +174,11 @@ def index_put_flat(flat_target, positions, values):
     return out
 
 
-def _check_index(index, name):
+def _check_index(index, name, x):
     if not isinstance(index, Tensor) or index._dtype.is_floating_point or index._dtype is _dtype.bool_:
         got = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise IndexError(f"{name}(): Expected dtype int64 for index, but got {got}")
+    check_same_device(x, index)
 
 
 def _wrap_and_check(idx, size, dim):
@@ -178,6 +200,12 @@ def _prepare_key(x, key):
     Tensor)], converting lists and masks (masks become integer indices through nonzero)."""
     if not isinstance(key, tuple):
         key = (key,)
+    if any(isinstance(k, bool) or (not isinstance(k, (Tensor, int)) and hasattr(k, "shape") and hasattr(k, "dtype"))
+           for k in key):
+        from ..creation import tensor
+        # x[True] is x[tensor(True)]; NumPy (or other) arrays index like tensors
+        key = tuple(tensor(k, device=x.device) if isinstance(k, bool) or (
+            not isinstance(k, (Tensor, int)) and hasattr(k, "shape") and hasattr(k, "dtype")) else k for k in key)
     consumed = 0
     for k in key:
         if k is None or k is Ellipsis:
@@ -208,8 +236,6 @@ def _prepare_key(x, key):
             basic.append(None)
             out_dim += 1
             continue
-        if isinstance(k, bool):
-            raise IndexError("indexing with a Python bool is not supported; use a boolean tensor")
         if isinstance(k, int) or (hasattr(k, "__index__") and not isinstance(k, (Tensor, list, tuple, slice))):
             k = int(k)
             size = x.shape[in_dim]
@@ -226,7 +252,13 @@ def _prepare_key(x, key):
                 raise ValueError("step must be greater than zero")
             start = k.start.item() if isinstance(k.start, Tensor) else k.start
             stop = k.stop.item() if isinstance(k.stop, Tensor) else k.stop
-            basic.append(slice(start, stop, step) if (start, stop, step) != (None, None, 1) else slice(None))
+            if (start, stop, step) == (None, None, 1):
+                basic.append(slice(None))
+            else:  # clamp to the axis: the standard leaves out-of-range bounds unspecified
+                size = x.shape[in_dim]
+                start, stop, step = slice(start, stop, step).indices(size)
+                stop = max(start, stop)
+                basic.append(slice(None) if (start, stop, step) == (0, size, 1) else slice(start, stop, step))
             in_dim += 1
             out_dim += 1
             continue
@@ -272,42 +304,14 @@ def _prepare_key(x, key):
     return tuple(basic), advanced
 
 
-def _basic_contiguous(x, key):
-    """Whether x[key] (basic) is contiguous in torch's sense, for a contiguous x."""
-    if not x._contig:
-        return False
-    dims = [k for k in key if k is not None]
-    partial_seen = False
-    for k, size in zip(dims, x.shape):
-        if partial_seen:
-            if not (isinstance(k, slice) and k == slice(None)) and size != 1:
-                return False
-            if isinstance(k, int) and size != 1:
-                return False
-            continue
-        if isinstance(k, slice) and k != slice(None):
-            if k.step not in (None, 1):
-                return False
-            partial_seen = True
-        elif isinstance(k, slice):
-            continue
-        else:
-            continue
-    return True
-
-
 def getitem(x, key):
     basic, advanced = _prepare_key(x, key)
     trivial = all(isinstance(k, slice) and k == slice(None) for k in basic)
     if trivial and not advanced:
         out = x._alias() if not x._requires_grad else BasicIndex.apply(x, basic)
-        out._vc = x._vc
-        out._contig = x._contig
-        return out
+        return _as_view(out, x, ("index", basic))
     if not trivial:
-        out = BasicIndex.apply(x, basic)
-        out._vc = x._vc
-        out._contig = _basic_contiguous(x, basic)
+        out = _as_view(BasicIndex.apply(x, basic), x, ("index", basic))
     else:
         out = x
     if not advanced:
@@ -335,7 +339,8 @@ def _advanced(x, advanced):
         for idx, size in zip(indices[1:], sizes[1:]):
             flat_index = flat_index * size + idx
         x = x.reshape(x.shape[:d0] + (math.prod(sizes),) + x.shape[d0 + k:])
-    return take(x, flat_index.to(_dtype.int64) if flat_index._dtype is not _dtype.int64 else flat_index, d0)
+    out = take(x, flat_index.to(_dtype.int64) if flat_index._dtype is not _dtype.int64 else flat_index, d0)
+    return label(out, "IndexBackward0")
 
 
 # ---------------------------------------------------------------- __setitem__
@@ -356,17 +361,21 @@ class _NoGrad:
 
 
 def setitem(x, key, value):
-    from .inplace import commit_inplace, check_inplace
+    from .inplace import commit_inplace, check_inplace, check_overlap
+    check_overlap(x)
     if isinstance(value, Tensor):
         check_same_device(x, value)
         if value._dtype is not x._dtype:
             value = value.to(x._dtype)
     elif isinstance(value, (int, float, bool)):
-        pass
+        d = x._dtype  # a Python number is cast to the tensor's dtype, as torch does
+        value = float(value) if d.is_floating_point else bool(value) if d is _dtype.bool_ else int(value)
     else:
         from ..creation import tensor
         value = tensor(value, dtype=x._dtype, device=x.device)
     basic, advanced = _prepare_key(x, key)
+    if not advanced:
+        basic, value = _basic_target(x, basic, value)
     needs_graph = _grad_state.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if needs_graph:
         check_inplace(x)
@@ -381,7 +390,7 @@ def setitem(x, key, value):
     xp = x._backend.xp
     if not advanced:
         v = value._data if isinstance(value, Tensor) else value
-        x._data[basic] = v
+        _assign(xp, x._data, basic, v)
     else:
         pos = _flat_positions(x, key)
         if isinstance(value, Tensor):
@@ -392,6 +401,37 @@ def setitem(x, key, value):
         new = xp.reshape(x._backend.index_put(flat, pos.reshape(-1)._data, vals), x.shape)
         x._data[...] = new
     x._vc[0] += 1
+
+
+def _basic_target(x, basic, value):
+    """Drop ``None`` from a basic assignment key (it selects nothing, and the standard allows it only when
+    reading) and give a tensor value the shape of the target, as torch does (broadcast, leading 1s dropped)."""
+    if any(k is None for k in basic):
+        basic = tuple(k for k in basic if k is not None)
+    if isinstance(value, Tensor):
+        target = _Shape(x.shape)[basic].shape
+        while value.ndim > len(target) and value.shape[0] == 1:
+            value = value.squeeze(0)
+        if value.shape != target:
+            value = value.expand(target)
+    return basic, value
+
+
+class _Shape:
+    """The shape ``x[key]`` has for a basic key, without touching any data."""
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __getitem__(self, key):
+        shape, d = [], 0
+        for k in key:
+            if k is None:
+                shape.append(1)
+                continue
+            if isinstance(k, slice):
+                shape.append(len(range(*k.indices(self.shape[d]))))
+            d += 1
+        return _Shape(tuple(shape) + tuple(self.shape[d:]))
 
 
 # ---------------------------------------------------------------- gather / scatter family
@@ -412,7 +452,7 @@ def _linear_index(x_shape, dim, index):
 
 
 def _check_gather_args(x, dim, index, name):
-    _check_index(index, name)
+    _check_index(index, name, x)
     if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor")
     axis = normalize_dims(dim, x.ndim)[0] if x.ndim else 0
@@ -434,7 +474,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         if lo < 0:
             index = index.remainder(size)
     lin = _linear_index(input.shape, axis, index)
-    return take(input.reshape(-1), lin.reshape(-1), 0).reshape(index.shape)
+    return label(take(input.reshape(-1), lin.reshape(-1), 0).reshape(index.shape), "GatherBackward0")
 
 
 def take_along_dim(input, indices, dim=None):
@@ -469,14 +509,16 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     vals = _scatter_src(input, index, src, value)
     lin = _linear_index(input.shape, axis, index).reshape(-1)
     if reduce in ("add", "sum"):
-        return index_add(input.reshape(-1), 0, lin, vals.reshape(-1)).reshape(input.shape)
+        out = index_add(input.reshape(-1), 0, lin, vals.reshape(-1)).reshape(input.shape)
+        return label(out, "ScatterAddBackward0")
     if reduce == "multiply":
         ones = input.new_ones(input.numel())
         factors = index_put_flat(ones, lin, vals.reshape(-1))
         return input * factors.reshape(input.shape)
     if reduce is not None:
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-    return index_put_flat(input.reshape(-1), lin, vals.reshape(-1)).reshape(input.shape)
+    out = index_put_flat(input.reshape(-1), lin, vals.reshape(-1)).reshape(input.shape)
+    return label(out, "ScatterBackward0" if isinstance(src, Tensor) else "ScatterBackward1")
 
 
 def scatter_add(input, dim, index, src):
@@ -490,12 +532,12 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 def index_select(input, dim, index):
-    _check_index(index, "index_select")
+    _check_index(index, "index_select", input)
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     axis = normalize_dims(dim, input.ndim)[0] if input.ndim else 0
     index = _wrap_and_check(index.reshape(-1), input.shape[axis] if input.ndim else 1, axis)
-    return take(input, index, axis)
+    return label(take(input, index, axis), "IndexSelectBackward0")
 
 
 def index_fill(input, dim, index, value):
@@ -516,20 +558,22 @@ def masked_fill(input, mask, value):
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.ndim} dimension(s).")
-        return where(mask, value.to(input.dtype), input)
+        return label(where(mask, value.to(input.dtype), input), "MaskedFillBackward1")
     if isinstance(value, float) and not input._dtype.is_floating_point:
         value = int(value) if input._dtype is not _dtype.bool_ else bool(value)
-    return where(mask, input.new_full((), value), input)
+    return label(where(mask, input.new_full((), value), input), "MaskedFillBackward0")
 
 
 def masked_select(input, mask):
     from .shape import broadcast_tensors
+    check_same_device(input, mask)
     x, m = broadcast_tensors(input, mask)
-    return getitem(x, m)
+    return label(getitem(x, m), "MaskedSelectBackward0")
 
 
 def masked_scatter(input, mask, source):
     from .shape import broadcast_tensors
+    check_same_device(input, source)
     x, m = broadcast_tensors(input, mask)
     pos = _flat_positions(x, m).reshape(-1)
     n = pos.numel()

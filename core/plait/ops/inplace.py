@@ -8,11 +8,59 @@ from ..autograd.grad_mode import state as _grad_state
 from ._common import Tensor, check_same_device
 
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+LEAF_VIEW_INPLACE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def check_overlap(x):
+    view = x._view
+    if view is not None and any(kind == "broadcast" for kind, _ in view[1]):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.")
 
 
 def check_inplace(x):
-    if x._requires_grad and x.grad_fn is None and _grad_state.enabled:
-        raise RuntimeError(LEAF_INPLACE)
+    check_overlap(x)
+    if x._requires_grad and _grad_state.enabled:
+        if x.grad_fn is None:
+            raise RuntimeError(LEAF_INPLACE)
+        view = x._view
+        if view is not None and view[0]._requires_grad and view[0].grad_fn is None:
+            raise RuntimeError(LEAF_VIEW_INPLACE)
+
+
+def tracks_view(x):
+    """Whether an in-place change of ``x`` must be recorded in the graph of the tensor it is a view of."""
+    view = x._view
+    return view is not None and _grad_state.enabled and view[0]._requires_grad
+
+
+def rebase_view(x, out):
+    """After ``x`` (a view) received ``out``'s values in place: give its root the history "root with the view's
+    elements replaced by ``out``" (torch's CopySlices), and the view a fresh history as a view of that root."""
+    from .indexing import index_put_flat
+    from .shape import replay_view
+    from ..autograd.grad_mode import _Switch
+    from ..creation import arange
+    root, steps = x._view[:2]
+    with _Switch(False):
+        pos = replay_view(arange(root.numel(), device=root._device).reshape(root.shape), steps)
+    if out.shape != pos.shape:
+        out = out.expand(pos.shape)
+    new_root = index_put_flat(root.reshape(-1), pos.reshape(-1), out.reshape(-1)).reshape(root.shape)
+    new_root.grad_fn.label = "CopySlices"
+    root.grad_fn, root._output_nr, root._requires_grad = new_root.grad_fn, 0, True
+    refresh_view(x)
+
+
+def refresh_view(x):
+    """Rebuild a view's history from its root's current one (after the root changed in place)."""
+    from .shape import replay_view
+    from ..autograd.grad_mode import _Switch
+    root, steps, _, strides = x._view
+    with _Switch(True):
+        fresh = replay_view(root, steps)
+    x.grad_fn, x._output_nr, x._requires_grad = fresh.grad_fn, 0, True
+    x._view = (root, steps, x._vc[0], strides)
 
 
 def commit_inplace(x, out):
@@ -24,12 +72,23 @@ def commit_inplace(x, out):
     if out.shape != x.shape:
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
                            f"{list(out.shape)}")
+    node = out.grad_fn
+    if node is not None and node._saved is not None and any(s is x for s in node._saved):
+        # the op saved x's old value for its backward (mul_, div_, pow_, clamp_...): keep a copy of it, as
+        # torch keeps `original_self`, since x's memory is overwritten just below
+        old = x._alias()
+        old._data = x._backend.xp.asarray(x._data, copy=True)
+        old._vc = [0]
+        node._saved = tuple(old if s is x else s for s in node._saved)
+        node._saved_versions = tuple(0 if s is old else v for s, v in zip(node._saved, node._saved_versions))
     x._data[...] = out._data
     x._vc[0] += 1
     if out.grad_fn is not None:
         x.grad_fn = out.grad_fn
         x._output_nr = out._output_nr
         x._requires_grad = True
+    if x._view is not None and _grad_state.enabled and (x._view[0]._requires_grad or out._requires_grad):
+        rebase_view(x, out)
     return x
 
 
@@ -55,7 +114,8 @@ def fill_(x, value):
                                f"{value.ndim} dimensions.")
         value = value.item()
     if _grad_state.enabled and x._requires_grad:
-        return commit_inplace(x, x * 0 + value)
+        # where() saves no inputs, so the overwritten values are not needed by backward (gradient 0)
+        return commit_inplace(x, x.masked_fill(x.new_ones((), dtype=_dtype.bool_), value))
     x._data[...] = value
     x._vc[0] += 1
     return x
@@ -81,8 +141,8 @@ def copy_(x, src, non_blocking=False):
             raise RuntimeError(f"The size of tensor a ({x.shape[-1] if x.ndim else 1}) must match the size of "
                                f"tensor b ({src.shape[-1] if src.ndim else 1}); cannot copy a tensor of shape "
                                f"{list(src.shape)} into one of shape {list(x.shape)}") from None
-    if _grad_state.enabled and src._requires_grad:
-        return commit_inplace(x, src * 1 if src.grad_fn is None else src + 0)
+    if _grad_state.enabled and (src._requires_grad or tracks_view(x)):
+        return commit_inplace(x, src * 1 if src._requires_grad else src)
     x._data[...] = src._data
     x._vc[0] += 1
     if _grad_state.enabled and x.grad_fn is not None:

@@ -1,6 +1,6 @@
 """Matrix products: matmul with broadcasting, mm/bmm/mv/dot/outer, addmm (what Linear uses)."""
 from ..autograd.graph import Op
-from ._common import Tensor, as_operands
+from ._common import Tensor, check_same_device, label, needs_other
 
 
 def _shape_str(s):
@@ -9,23 +9,26 @@ def _shape_str(s):
 
 class Matmul(Op):
     save_inputs = True
+    saved_needs = staticmethod(needs_other)
 
     def forward(self, a, b):
         return self.xp.matmul(a, b)
 
     def backward(self, g):
         a, b = self.saved_tensors
-        ga = g.matmul(b.mT) if self.next_functions[0][0] is not None else None
-        gb = a.mT.matmul(g) if self.next_functions[1][0] is not None else None
+        ga = g.matmul(b.mT) if self.needs_input_grad[0] else None
+        gb = a.mT.matmul(g) if self.needs_input_grad[1] else None
         return ga, gb
 
-    def name(self):
+    def _name(self):
         return "MmBackward0" if self._shapes and len(self._shapes[0]) == 2 else "BmmBackward0" \
             if self._shapes and len(self._shapes[0]) == 3 else "MatmulBackward0"
 
 
 class Addmm(Op):
     save_inputs = True
+    # the bias is never read; a is read for b's gradient and b for a's
+    saved_needs = staticmethod(lambda inputs: (False,) + needs_other(inputs[1:]))
 
     def forward(self, bias, a, b, beta, alpha):
         xp = self.xp
@@ -38,12 +41,12 @@ class Addmm(Op):
 
     def backward(self, g):
         bias, a, b, beta, alpha = self.saved_tensors
-        gbias = (g if beta == 1 else g * beta) if self.next_functions[0][0] is not None else None
+        gbias = (g if beta == 1 else g * beta) if self.needs_input_grad[0] else None
         ga = gb = None
-        if self.next_functions[1][0] is not None:
+        if self.needs_input_grad[1]:
             ga = g.matmul(b.mT)
             ga = ga if alpha == 1 else ga * alpha
-        if self.next_functions[2][0] is not None:
+        if self.needs_input_grad[2]:
             gb = a.mT.matmul(g)
             gb = gb if alpha == 1 else gb * alpha
         return gbias, ga, gb, None, None
@@ -69,7 +72,8 @@ def _promote(a, b, name):
                            if a.ndim == 2 and b.ndim == 2 else
                            f"expected scalar type {a._dtype.name.capitalize()} but found "
                            f"{b._dtype.name.capitalize()}")
-    return as_operands(a, b)
+    check_same_device(a, b)
+    return a, b
 
 
 def matmul(input, other):
@@ -98,6 +102,8 @@ def matmul(input, other):
         out = out.squeeze(-2)
     if squeeze_back:
         out = out.squeeze(-1)
+        if a.ndim == 2 and not squeeze_front:
+            label(out, "MvBackward0")
     return out
 
 
@@ -134,7 +140,7 @@ def dot(input, other):
                            f"[{other.shape[0]}] to have the same number of elements, but got {input.shape[0]} "
                            f"and {other.shape[0]} elements respectively")
     a, b = _promote(input, other, "dot")
-    return Matmul.apply(a.unsqueeze(0), b.unsqueeze(-1)).reshape(())
+    return label(Matmul.apply(a.unsqueeze(0), b.unsqueeze(-1)).reshape(()), "DotBackward0")
 
 
 inner = dot

@@ -4,9 +4,18 @@ from collections import namedtuple
 
 from .. import _dtype
 from ..autograd.graph import Op, NonDifferentiable
-from ._common import Tensor, float_input, make_like
+from ._common import Tensor, float_input, make_like, label
 
-values_indices = namedtuple("return_types", ["values", "indices"])
+def return_type(name, fields=("values", "indices")):
+    """A named tuple printed like torch's ``torch.return_types.max(\nvalues=...,\nindices=...)``."""
+    def __repr__(self):
+        return f"plait.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
+    return type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})
+
+
+values_indices = return_type("max")
+_RETURN = {True: values_indices, False: return_type("min")}
+_aminmax = return_type("aminmax", ("min", "max"))
 
 
 def normalize_dims(dim, ndim, name="dim"):
@@ -24,6 +33,12 @@ def normalize_dims(dim, ndim, name="dim"):
     return tuple(sorted(set(out)))
 
 
+def reduce_axes(dim, ndim):
+    """``normalize_dims`` for a reduction: a 0-d tensor accepts dim 0/-1 but has no axis to reduce."""
+    axes = normalize_dims(dim, ndim)
+    return axes if ndim else ()
+
+
 def _expand_back(g, in_shape, axes, keepdim):
     """Broadcast a reduced gradient back over the reduced axes."""
     if not keepdim and axes:
@@ -37,19 +52,22 @@ def _expand_back(g, in_shape, axes, keepdim):
 class Sum(Op):
     def forward(self, x, axes, keepdim, native):
         self.in_shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        if x.ndim == 0:
-            return self.xp.astype(x, native) if native is not None else x
+        # with dtype=, the gradient goes back in the input's dtype
+        self.in_dtype = self.backend.native_to_dtype[x.dtype] if native is not None else None
+        if x.ndim == 0:  # a new array: the result must not alias the input
+            return self.xp.astype(x, native) if native is not None else self.xp.asarray(x, copy=True)
         return self.xp.sum(x, axis=axes, keepdims=keepdim, dtype=native)
 
     def backward(self, g):
-        return _expand_back(g, self.in_shape, self.axes, self.keepdim), None, None, None
+        g = _expand_back(g, self.in_shape, self.axes, self.keepdim)
+        return (g if self.in_dtype is None else g.to(self.in_dtype)), None, None, None
 
 
 class Mean(Op):
     def forward(self, x, axes, keepdim):
         self.in_shape, self.axes, self.keepdim = x.shape, axes, keepdim
         if x.ndim == 0:
-            return x
+            return self.xp.asarray(x, copy=True)
         self.count = math.prod(x.shape[a] for a in axes)
         return self.xp.mean(x, axis=axes, keepdims=keepdim)
 
@@ -66,7 +84,7 @@ class Prod(Op):
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
         if x.ndim == 0:
-            return x
+            return self.xp.asarray(x, copy=True)
         return self.xp.prod(x, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -97,7 +115,11 @@ class ExtremeAll(Op):
         if x.size == 0:
             raise RuntimeError(f"{'max' if largest else 'min'}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        self.largest = largest
         return self.xp.max(x) if largest else self.xp.min(x)
+
+    def _name(self):
+        return "MaxBackward1" if self.largest else "MinBackward1"
 
     def backward(self, g):
         x, _ = self.saved_tensors
@@ -110,9 +132,9 @@ class Amax(Op):
     save_output = True
 
     def forward(self, x, axes, keepdim, largest):
-        self.axes, self.keepdim = axes, keepdim
+        self.axes, self.keepdim, self.largest = axes, keepdim, largest
         f = self.xp.max if largest else self.xp.min
-        return f(x, axis=axes, keepdims=keepdim)
+        return f(x, axis=axes, keepdims=keepdim) if axes else self.xp.asarray(x, copy=True)
 
     def backward(self, g):
         x = self.saved_tensors[0]
@@ -120,6 +142,9 @@ class Amax(Op):
         mask = (x == out).to(g.dtype)
         count = mask.sum(dim=self.axes, keepdim=True)
         return _expand_back(g, x.shape, self.axes, self.keepdim) * mask / count, None, None, None
+
+    def _name(self):
+        return "AmaxBackward0" if self.largest else "AminBackward0"
 
 
 class ArgExtreme(NonDifferentiable):
@@ -139,14 +164,18 @@ class AllAny(NonDifferentiable):
 class CumSum(Op):
     def forward(self, x, axis, native):
         self.axis = axis
+        self.in_dtype = self.backend.native_to_dtype[x.dtype] if native is not None else None
         if x.ndim == 0:
-            return x
+            return self.xp.astype(x, native) if native is not None else self.xp.asarray(x, copy=True)
         return self.xp.cumulative_sum(x, axis=axis, dtype=native)
 
     def backward(self, g):
-        if g.ndim == 0:
-            return g, None, None
-        return g.flip(self.axis).cumsum(self.axis).flip(self.axis), None, None
+        if g.ndim:
+            g = g.flip(self.axis).cumsum(self.axis).flip(self.axis)
+        return (g if self.in_dtype is None else g.to(self.in_dtype)), None, None
+
+    def _name(self):
+        return "CumsumBackward0"
 
 
 class CumProd(Op):
@@ -156,7 +185,7 @@ class CumProd(Op):
     def forward(self, x, axis):
         self.axis = axis
         if x.ndim == 0:
-            return x
+            return self.xp.asarray(x, copy=True)
         return self.xp.cumulative_prod(x, axis=axis)
 
     def backward(self, g):
@@ -164,9 +193,22 @@ class CumProd(Op):
         if g.ndim == 0:
             return g, None
         out = self.output
-        # sum_{k>=i} g_k * out_k / x_i (inputs with zeros fall back to that same formula on a safe x)
-        rev = (g * out).flip(self.axis).cumsum(self.axis).flip(self.axis)
-        return rev / x.masked_fill(x == 0, 1), None
+        axis = self.axis
+        # sum_{k>=i} g_k * out_k / x_i: right everywhere except at the first zero of a slice (after it every
+        # out_k is 0, and so is the gradient)
+        rev = (g * out).flip(axis).cumsum(axis).flip(axis)
+        grad = rev / x.masked_fill(x == 0, 1)
+        zero = x == 0
+        if zero.any().item():
+            # at the first zero z: sum_{k>=z} g_k * prod_{j<=k, j!=z} x_j, the cumprod with x_z read as 1
+            first = zero & (zero.cumsum(axis) == 1)
+            others = x.masked_fill(first, 1).cumprod(axis)
+            at_zero = (g * others).flip(axis).cumsum(axis).flip(axis)
+            grad = at_zero.where(first, grad)
+        return grad, None
+
+    def _name(self):
+        return "CumprodBackward0"
 
 
 class Norm2(Op):
@@ -176,13 +218,16 @@ class Norm2(Op):
     def forward(self, x, axes, keepdim):
         self.axes, self.keepdim = axes, keepdim
         xp = self.xp
-        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+        return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim) if axes else x * x)
 
     def backward(self, g):
         x = self.saved_tensors[0]
         out = _expand_back(self.output, x.shape, self.axes, self.keepdim)
         g = _expand_back(g, x.shape, self.axes, self.keepdim)
         return g * x / out.masked_fill(out == 0, 1), None, None
+
+    def _name(self):
+        return "LinalgVectorNormBackward0"
 
 
 # ---------------------------------------------------------------- public functions
@@ -199,9 +244,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     axes = normalize_dims(dim, input.ndim)
     d = _sum_dtype(input, dtype)
     native = input._backend.dtype_to_native[d] if d is not None else None
-    if input.ndim == 0 and native is None:
-        return Sum.apply(input, axes, keepdim, None) if input._requires_grad else input.clone()
-    return Sum.apply(input, axes, keepdim, native)
+    if input.ndim == 0 and native is None and not input._requires_grad:
+        return input.clone()
+    out = Sum.apply(input, axes, keepdim, native)
+    return out if dim is None else label(out, "SumBackward1")
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -214,7 +260,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if not input._dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {input._dtype.name.capitalize()}")
-    return Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    out = Mean.apply(input, normalize_dims(dim, input.ndim), keepdim)
+    return out if dim is None else label(out, "MeanBackward1")
 
 
 def nanmean(input, dim=None, keepdim=False):
@@ -240,15 +287,15 @@ def _extreme(input, dim, keepdim, largest, other=None):
     if input.ndim and input.shape[axis] == 0:
         raise IndexError(f"{'max' if largest else 'min'}(): Expected reduction dim {axis} to have non-zero size.")
     indices = ArgExtreme.apply(input, axis, True, largest)
+    result = _RETURN[largest]
     if input.ndim == 0:
-        return values_indices(input.clone(), make_like(input._backend.xp.zeros((), dtype=indices._data.dtype),
-                                                       input))
+        return result(input.clone(), make_like(input._backend.xp.zeros((), dtype=indices._data.dtype), input))
     from .indexing import gather
     values = gather(input, axis, indices)
     if not keepdim:
         values = values.squeeze(axis)
         indices = indices.squeeze(axis)
-    return values_indices(values, indices)
+    return result(label(values, "MaxBackward0" if largest else "MinBackward0"), indices)
 
 
 def max(input, dim=None, keepdim=False):
@@ -260,18 +307,17 @@ def min(input, dim=None, keepdim=False):
 
 
 def amax(input, dim=(), keepdim=False):
-    axes = normalize_dims(dim if dim != () else None, input.ndim)
+    axes = reduce_axes(dim if dim != () else None, input.ndim)
     return Amax.apply(input, axes, keepdim, True)
 
 
 def amin(input, dim=(), keepdim=False):
-    axes = normalize_dims(dim if dim != () else None, input.ndim)
+    axes = reduce_axes(dim if dim != () else None, input.ndim)
     return Amax.apply(input, axes, keepdim, False)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    mm = namedtuple("aminmax", ["min", "max"])
-    return mm(amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (),
+    return _aminmax(amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (),
                                                                              keepdim))
 
 
@@ -310,14 +356,15 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         unbiased, dim = dim, None
     c = _correction(unbiased, correction)
     x = float_input(input)
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduce_axes(dim, x.ndim)
     n = math.prod(x.shape[a] for a in axes) if x.ndim else 1
     centered = x - x.mean(dim=axes, keepdim=True)
-    return (centered * centered).sum(dim=axes, keepdim=keepdim) / (n - c if n - c > 0 else float("nan"))
+    out = (centered * centered).sum(dim=axes, keepdim=keepdim) / (n - c if n - c > 0 else float("nan"))
+    return label(out, "VarBackward0")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return label(var(input, dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -330,7 +377,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = float_input(input if dtype is None else input.to(dtype))
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduce_axes(dim, x.ndim)
     if p in ("fro", 2, 2.0, None):
         return Norm2.apply(x, axes, keepdim)
     if p in (float("inf"), "inf"):
@@ -349,11 +396,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 def logsumexp(input, dim, keepdim=False):
     x = float_input(input)
-    axes = normalize_dims(dim, x.ndim)
+    axes = reduce_axes(dim, x.ndim)
     m = x.detach().amax(dim=axes, keepdim=True)
     m = m.masked_fill(m.isinf(), 0)
     out = (x - m).exp().sum(dim=axes, keepdim=True).log() + m
-    return out if keepdim else out.squeeze(axes) if axes else out
+    out = out if keepdim else out.squeeze(axes) if axes else out
+    return label(out, "LogsumexpBackward0")
 
 
 def cumsum(input, dim, *, dtype=None):

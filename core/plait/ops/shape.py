@@ -4,7 +4,7 @@ import math
 
 from .. import _dtype
 from ..autograd.graph import Op
-from ._common import Tensor, as_operands, check_same_device
+from ._common import Tensor, check_same_device, label
 from .reduction import normalize_dims
 
 
@@ -39,10 +39,86 @@ def infer_shape(shape, numel, original):
     return shape
 
 
-def _as_view(out, base, contiguous=True):
+def _row_major(shape):
+    strides, acc = [], 1
+    for size in reversed(shape):
+        strides.append(acc)
+        acc *= size
+    return tuple(reversed(strides))
+
+
+def _step_strides(shape, strides, step, out_shape):
+    """The strides (in elements of the root's memory) of a view made by ``step`` from one with these strides."""
+    kind, arg = step
+    if kind == "reshape":  # only ever applied to a contiguous tensor (or without changing the shape)
+        return strides if out_shape == shape else _row_major(out_shape)
+    if kind == "permute":
+        return tuple(strides[a] for a in arg)
+    if kind == "unsqueeze":
+        return strides[:arg] + (0,) + strides[arg:]
+    if kind == "squeeze":
+        return tuple(s for i, s in enumerate(strides) if i not in arg)
+    if kind in ("expand", "broadcast"):
+        lead = len(out_shape) - len(shape)
+        return (0,) * lead + tuple(0 if size == 1 and n != 1 else s
+                                   for size, n, s in zip(shape, out_shape[lead:], strides))
+    out, d = [], 0  # "index": a basic key
+    for k in arg:
+        if k is None:
+            out.append(0)
+            continue
+        if isinstance(k, slice):
+            out.append(strides[d] * (k.step or 1))
+        d += 1
+    return tuple(out) + strides[d:]
+
+
+def _is_contiguous(shape, strides):
+    """torch's rule: row-major strides, dims of size 1 not counting; empty tensors are contiguous."""
+    if 0 in shape:
+        return True
+    expected = 1
+    for size, stride in zip(reversed(shape), reversed(strides)):
+        if size != 1:
+            if stride != expected:
+                return False
+            expected *= size
+    return True
+
+
+def _as_view(out, base, step):
+    """Mark ``out`` as a view of ``base``: shared version counter, contiguity from its strides, and (for
+    autograd through in-place ops on views) its root tensor and the view steps from it:
+    ``_view = (root, steps, version when its history was last built, strides)``."""
     out._vc = base._vc
-    out._contig = contiguous
+    view = base._view
+    parent = view[3] if view is not None else _row_major(base._data.shape)
+    strides = _step_strides(base._data.shape, parent, step, out._data.shape)
+    out._contig = _is_contiguous(out._data.shape, strides)
+    if view is not None:
+        out._view = (view[0], view[1] + (step,), out._vc[0], strides)
+    else:
+        out._view = (base, (step,), out._vc[0], strides)
     return out
+
+
+def replay_view(t, steps):
+    """Apply recorded view steps to ``t`` (a tensor shaped like the view's root)."""
+    for kind, arg in steps:
+        if kind == "reshape":
+            t = view(t, arg)
+        elif kind == "permute":
+            t = permute(t, arg)
+        elif kind == "unsqueeze":
+            t = unsqueeze(t, arg)
+        elif kind == "squeeze":
+            t = squeeze(t, arg)
+        elif kind == "expand" or kind == "broadcast":
+            t = expand(t, arg)
+        else:
+            from .indexing import getitem
+            t = getitem(t, arg)
+    return t
 
 
 class Reshape(Op):
@@ -53,8 +129,8 @@ class Reshape(Op):
     def backward(self, g):
         return g.reshape(self.in_shape), None
 
-    def name(self):
-        return "ViewBackward0" if getattr(self, "is_view", False) else "ReshapeAliasBackward0"
+    def _name(self):
+        return "ViewBackward0"
 
 
 class Permute(Op):
@@ -80,6 +156,9 @@ class Expand(Op):
 
 
 class Concat(Op):
+    def _name(self):
+        return "CatBackward0"
+
     def forward(self, *arrays, axis):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
@@ -122,6 +201,9 @@ class Roll(Op):
 
 
 class Tile(Op):
+    def _name(self):
+        return "RepeatBackward0"
+
     def forward(self, x, reps):
         self.in_shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
         self.reps = reps
@@ -143,6 +225,9 @@ class Tri(Op):
     def backward(self, g):
         return (g.triu(self.k) if self.upper else g.tril(self.k)), None, None
 
+    def _name(self):
+        return "TriuBackward0" if self.upper else "TrilBackward0"
+
 
 # ---------------------------------------------------------------- public functions
 def view(x, *shape):
@@ -153,18 +238,15 @@ def view(x, *shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
     if shape == x.shape and not x._requires_grad:
-        return x._alias()
-    out = Reshape.apply(x, shape)
-    if out.grad_fn is not None:
-        out.grad_fn.is_view = True
-    return _as_view(out, x)
+        return _as_view(x._alias(), x, ("reshape", shape))
+    return _as_view(Reshape.apply(x, shape), x, ("reshape", shape))
 
 
 def reshape(x, *shape):
     shape = infer_shape(_as_shape(shape), x.numel(), x.shape)
     if x._contig:
         return view(x, shape)
-    return Reshape.apply(x, shape)
+    return label(Reshape.apply(x, shape), "UnsafeViewBackward0")  # torch: a contiguous copy, then a view
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -195,10 +277,7 @@ def permute(x, *dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     for d in dims:
         normalize_dims(d, x.ndim)
-    out = Permute.apply(x, axes)
-    # memory order survives only if the non-trivial dims keep their relative order
-    kept = [a for a in axes if x.shape[a] != 1]
-    return _as_view(out, x, x._contig and kept == sorted(kept))
+    return _as_view(Permute.apply(x, axes), x, ("permute", axes))
 
 
 def transpose(x, dim0, dim1):
@@ -207,7 +286,7 @@ def transpose(x, dim0, dim1):
     d0, d1 = normalize_dims(dim0, x.ndim)[0], normalize_dims(dim1, x.ndim)[0]
     axes = list(range(x.ndim))
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return permute(x, axes)
+    return label(permute(x, axes), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -216,7 +295,9 @@ swapaxes = swapdims = transpose
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else x._alias() if not x._requires_grad else x.view(x.shape)
+    if x.ndim < 2:
+        return x._alias() if not x._requires_grad else label(Reshape.apply(x, x.shape), "TBackward0")
+    return label(transpose(x, 0, 1), "TBackward0")
 
 
 def movedim(x, source, destination):
@@ -238,7 +319,8 @@ def unsqueeze(x, dim):
     if not -rank <= dim < rank:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})")
     d = dim % rank
-    return _as_view(Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:]), x, x._contig)
+    return label(_as_view(Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:]), x, ("unsqueeze", d)),
+                 "UnsqueezeBackward0")
 
 
 def squeeze(x, dim=None):
@@ -246,11 +328,12 @@ def squeeze(x, dim=None):
         axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
     else:
         axes = tuple(a for a in normalize_dims(dim, x.ndim) if x.ndim and x.shape[a] == 1)
+    name = "SqueezeBackward0" if dim is None else "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
     if not axes:
-        return _as_view(x._alias(), x, x._contig) if not x._requires_grad else \
-            _as_view(Reshape.apply(x, x.shape), x, x._contig)
+        return _as_view(x._alias(), x, ("squeeze", ())) if not x._requires_grad else \
+            label(_as_view(Reshape.apply(x, x.shape), x, ("squeeze", ())), name)
     shape = tuple(s for i, s in enumerate(x.shape) if i not in axes)
-    return _as_view(Reshape.apply(x, shape), x, x._contig)
+    return label(_as_view(Reshape.apply(x, shape), x, ("squeeze", axes)), name)
 
 
 def expand(x, *sizes):
@@ -278,9 +361,9 @@ def expand(x, *sizes):
         target.append(s)
     target = tuple(target)
     if target == x.shape:
-        return _as_view(x._alias(), x, x._contig) if not x._requires_grad else \
-            _as_view(Expand.apply(x, target), x, x._contig)
-    return _as_view(Expand.apply(x, target), x, False)
+        return _as_view(x._alias(), x, ("expand", target)) if not x._requires_grad else \
+            _as_view(Expand.apply(x, target), x, ("expand", target))
+    return _as_view(Expand.apply(x, target), x, ("broadcast", target))  # elements now share memory
 
 
 def expand_as(x, other):
@@ -315,7 +398,7 @@ def broadcast_tensors(*tensors):
 def contiguous(x):
     if x._contig:
         return x
-    out = Reshape.apply(x, x.shape) if x._requires_grad else x._alias()
+    out = label(Reshape.apply(x, x.shape), "CloneBackward0") if x._requires_grad else x._alias()
     out._data = x._backend.xp.asarray(x._data, copy=True)
     out._vc = [0]
     out._contig = True
@@ -401,7 +484,7 @@ def select(x, dim, index):
 
 def unbind(x, dim=0):
     axis = normalize_dims(dim, x.ndim)[0]
-    return tuple(select(x, axis, i) for i in range(x.shape[axis]))
+    return tuple(label(select(x, axis, i), "UnbindBackward0") for i in range(x.shape[axis]))
 
 
 def split(x, split_size_or_sections, dim=0):
@@ -417,9 +500,10 @@ def split(x, split_size_or_sections, dim=0):
         if sum(sections) != size:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {axis}), but got split_sizes={sections}")
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
     out, start = [], 0
     for s in sections:
-        out.append(narrow(x, axis, start, s))
+        out.append(label(narrow(x, axis, start, s), name))
         start += s
     return tuple(out)
 

@@ -3,7 +3,9 @@
 from collections import namedtuple
 
 from ..autograd.graph import NonDifferentiable
-from .reduction import normalize_dims, values_indices
+from .reduction import normalize_dims, return_type
+
+_sort_t, _topk_t, _kthvalue_t = return_type("sort"), return_type("topk"), return_type("kthvalue")
 from .indexing import gather
 
 
@@ -22,9 +24,9 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def sort(input, dim=-1, descending=False, stable=False):
     if input.ndim == 0:
-        return values_indices(input.clone(), argsort(input))
+        return _sort_t(input.clone(), argsort(input))
     idx = argsort(input, dim, descending, stable)
-    return values_indices(gather(input, normalize_dims(dim, input.ndim)[0], idx), idx)
+    return _sort_t(gather(input, normalize_dims(dim, input.ndim)[0], idx), idx)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -33,7 +35,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range (k={k}, dimension size {size})")
     idx = argsort(input, axis, descending=largest).narrow(axis, 0, k) if input.ndim else argsort(input)
-    return values_indices(gather(input, axis, idx) if input.ndim else input.clone(), idx)
+    return _topk_t(gather(input, axis, idx) if input.ndim else input.clone(), idx)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -42,12 +44,22 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     vals = gather(input, axis, idx)
     if not keepdim:
         vals, idx = vals.squeeze(axis), idx.squeeze(axis)
-    return values_indices(vals, idx)
+    return _kthvalue_t(vals, idx)
 
 
 class _Unique(NonDifferentiable):
     def forward(self, x):
-        return self.xp.unique_all(self.xp.reshape(x, (-1,)))
+        return _unique_all(self.xp, self.xp.reshape(x, (-1,)))
+
+
+_UniqueAll = namedtuple("_UniqueAll", "values inverse_indices counts")
+
+
+def _unique_all(xp, flat):
+    """``unique_all`` from ``unique_inverse`` + ``unique_counts``: array-api-compat's torch namespace has no
+    ``unique_all`` (found by the plait-torch backend)."""
+    inv = xp.unique_inverse(flat)
+    return _UniqueAll(inv.values, inv.inverse_indices, xp.unique_counts(flat).counts)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -55,7 +67,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if dim is not None:
         raise RuntimeError("unique(dim=...) is not provided by plait's core; call unique() on the flattened tensor")
     xp = input._backend.xp
-    res = xp.unique_all(xp.reshape(input._data, (-1,)))
+    res = _unique_all(xp, xp.reshape(input._data, (-1,)))
     order = xp.argsort(res.values)
     values = make_like(xp.take(res.values, order), input)
     out = [values]
