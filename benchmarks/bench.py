@@ -135,7 +135,7 @@ def bench_mlp(repeat, batch=128):
     def plait_step():
         h = x
         for i, (w, b) in enumerate(params):
-            h = plait.addmm(b, h, w.t())
+            h = plait.linear(h, w, b)
             if i < len(params) - 1:
                 h = h.relu()
         loss = -h.log_softmax(1).gather(1, y.unsqueeze(1)).mean()
@@ -179,7 +179,7 @@ def bench_mlp(repeat, batch=128):
         def torch_step():
             h = tx
             for i, (w, b) in enumerate(tparams):
-                h = torch.addmm(b, h, w.t())
+                h = torch.nn.functional.linear(h, w, b)
                 if i < len(tparams) - 1:
                     h = h.relu()
             loss = -h.log_softmax(1).gather(1, ty.unsqueeze(1)).mean()

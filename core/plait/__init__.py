@@ -43,7 +43,7 @@ from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, s
 from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: E402
                            index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim)
 from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa: E402
-                         tensordot, einsum)
+                         tensordot, einsum, linear)
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
 from ._printing import set_printoptions  # noqa: E402
 from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402

@@ -90,7 +90,92 @@ class NumpyBackend(Backend):
         out[index] = values
         return out
 
-    kernels = {}
+    kernels = {}  # filled below: in-place updates that write straight into the tensor's memory
+
+
+def _add_(a, b, alpha=1):
+    np.add(a, b if alpha == 1 else np.multiply(b, alpha, dtype=a.dtype), out=a, casting="same_kind")
+
+
+def _sub_(a, b, alpha=1):
+    np.subtract(a, b if alpha == 1 else np.multiply(b, alpha, dtype=a.dtype), out=a, casting="same_kind")
+
+
+def _mul_(a, b):
+    np.multiply(a, b, out=a, casting="same_kind")
+
+
+def _div_(a, b, rounding_mode=None):
+    if rounding_mode is None:
+        np.divide(a, b, out=a, casting="same_kind")
+    elif rounding_mode == "floor":
+        np.floor_divide(a, b, out=a, casting="same_kind")
+    else:
+        np.divide(a, b, out=a, casting="same_kind")
+        np.trunc(a, out=a)
+
+
+def _addcmul_(a, t1, t2, value=1):
+    tmp = np.multiply(t1, t2, dtype=a.dtype)
+    if value != 1:
+        tmp *= value
+    np.add(a, tmp, out=a, casting="same_kind")
+
+
+def _addcdiv_(a, t1, t2, value=1):
+    tmp = np.divide(t1, t2, dtype=a.dtype)
+    if value != 1:
+        tmp *= value
+    np.add(a, tmp, out=a, casting="same_kind")
+
+
+def _lerp_(a, end, weight):
+    tmp = np.subtract(end, a, dtype=a.dtype)
+    tmp *= weight
+    np.add(a, tmp, out=a, casting="same_kind")
+
+
+def _im2col(a, kernel, dilation, padding, stride, out_hw, pad_value):
+    """All windows in one strided view, copied once into (N, C, kh*kw, Ho, Wo)."""
+    (kh, kw), (dh, dw), (sh, sw), (ho, wo) = kernel, dilation, stride, out_hw
+    pt, pb, pl, pr = padding
+    if pt or pb or pl or pr:
+        n, c, h, w = a.shape
+        buf = np.full((n, c, h + pt + pb, w + pl + pr), pad_value, dtype=a.dtype)
+        buf[:, :, pt:pt + h, pl:pl + w] = a
+        a = buf
+    win = np.lib.stride_tricks.sliding_window_view(a, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    win = win[:, :, :sh * (ho - 1) + 1:sh, :sw * (wo - 1) + 1:sw, ::dh, ::dw]  # (N, C, Ho, Wo, kh, kw)
+    out = np.empty((a.shape[0], a.shape[1], kh, kw, ho, wo), dtype=a.dtype)
+    np.copyto(out, win.transpose(0, 1, 4, 5, 2, 3))
+    return out.reshape(a.shape[0], a.shape[1], kh * kw, ho, wo)
+
+
+def _col2im(cols, in_hw, kernel, dilation, padding, stride):
+    n, c, _, ho, wo = cols.shape
+    (h, w), (kh, kw), (dh, dw), (sh, sw) = in_hw, kernel, dilation, stride
+    pt, pb, pl, pr = padding
+    hp = max(h + pt + pb, sh * (ho - 1) + dh * (kh - 1) + 1)
+    wp = max(w + pl + pr, sw * (wo - 1) + dw * (kw - 1) + 1)
+    if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1):
+        # windows tile the plane without overlap (pooling): one transposing copy puts them back
+        tiles = cols.reshape(n, c, kh, kw, ho, wo).transpose(0, 1, 4, 2, 5, 3).reshape(n, c, ho * kh, wo * kw)
+        out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
+        out[:, :, :ho * kh, :wo * kw] = tiles
+        return out[:, :, pt:pt + h, pl:pl + w]
+    out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
+    k = 0
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            view = out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw]
+            np.add(view, cols[:, :, k], out=view)
+            k += 1
+    return out[:, :, pt:pt + h, pl:pl + w]
+
+
+NumpyBackend.kernels = {"add_": _add_, "sub_": _sub_, "mul_": _mul_, "div_": _div_, "addcmul_": _addcmul_,
+                        "addcdiv_": _addcdiv_, "lerp_": _lerp_, "im2col": _im2col, "col2im": _col2im}
 
 
 @hookimpl

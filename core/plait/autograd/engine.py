@@ -144,7 +144,9 @@ def _accumulate_leaf(var, g, create_graph, handed_out):
     if g._dtype is not var._dtype:
         g = g.to(var._dtype)
     if var.grad is None:
-        if id(g) in handed_out or not g._contig:  # someone else holds it, or it is a broadcast view
+        if not g._contig:  # a broadcast or transposed view: store it densely, row-major like the parameter
+            g = g.contiguous()
+        elif id(g) in handed_out:  # someone else holds it
             g = g.clone()
         handed_out.add(id(g))
         var.grad = g if create_graph else g.detach()

@@ -97,8 +97,43 @@ def _legacy(d):
             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[d.name]
 
 
+# In-place ops a backend may run directly in the tensor's memory (``Backend.kernels[name]``) when no graph is
+# recorded: optimizer updates then cost one pass over memory instead of temporaries plus a copy back.
+FAST_KERNELS = {"add_": 1, "sub_": 1, "mul_": 1, "div_": 1, "addcmul_": 2, "addcdiv_": 2, "lerp_": 2}
+
+
+def _fast_operands(x, args, n_tensors):
+    """The raw operands for a fast in-place kernel, or None when the general path is needed (graph,
+    promotion, broadcasting of x itself, mixed devices)."""
+    if len(args) != n_tensors or not x._dtype.is_floating_point or x._view is not None:
+        return None
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._dtype is not x._dtype or a._device is not x._device or a._requires_grad:
+                return None
+            if a._data.shape != x._data.shape and a._data.ndim != 0:
+                return None
+            out.append(a._data)
+        elif a.__class__ is float or a.__class__ is int:
+            out.append(a)
+        else:
+            return None
+    return out
+
+
 def make_inplace(fn, name):
+    n_fast = FAST_KERNELS.get(name)
+
     def method(self, *args, **kwargs):
+        if n_fast is not None and not (_grad_state.enabled and self._requires_grad):
+            kernel = self._backend.kernels.get(name)
+            if kernel is not None:
+                operands = _fast_operands(self, args, n_fast)
+                if operands is not None:
+                    kernel(self._data, *operands, **kwargs)
+                    self._vc[0] += 1
+                    return self
         check_inplace(self)
         return commit_inplace(self, fn(self, *args, **kwargs))
     method.__name__ = name

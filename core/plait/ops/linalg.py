@@ -1,4 +1,6 @@
 """Matrix products: matmul with broadcasting, mm/bmm/mv/dot/outer, addmm (what Linear uses)."""
+import math
+
 from ..autograd.graph import Op
 from ._common import Tensor, check_same_device, label, needs_other
 
@@ -261,3 +263,50 @@ def _einsum_pair(a, sa, b, sb, out):
         [sizes[c] for c in batch] + [math.prod(sizes[c] for c in contract), math.prod(sizes[c] for c in only_b)])
     r = matmul(am, bm).reshape([sizes[c] for c in batch + only_a + only_b])
     return r, "".join(batch + only_a + only_b)
+
+
+class Linear(Op):
+    """``x @ w.T + b`` in one node (what ``nn.Linear`` runs). The weight gradient is computed as
+    ``g.T @ x``, so it comes out in the weight's own row-major layout (no transposed copy)."""
+    save_inputs = True
+
+    def forward(self, x, w, b):
+        self.has_bias = b is not None
+        out = self.xp.matmul(x, self.xp.matrix_transpose(w))
+        return out if b is None else out + b
+
+    def backward(self, g):
+        x, w, b = self.saved_tensors
+        needs = self.needs_input_grad
+        gx = g.matmul(w) if needs[0] else None
+        gw = gb = None
+        if needs[1] or (b is not None and needs[2]):
+            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+            if needs[1]:
+                x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+                gw = g2.mT.matmul(x2)
+            if b is not None and needs[2]:
+                gb = g2.sum(0)
+        return gx, gw, gb
+
+    def name(self):
+        return "AddmmBackward0" if self.has_bias else "MmBackward0"
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` (torch.nn.functional.linear) for a 2-D ``weight``."""
+    if input.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are 0D and {weight.ndim}D")
+    if weight.ndim != 2:
+        out = matmul(input, weight.t() if weight.ndim == 2 else weight)
+        return out if bias is None else out + bias
+    if input.shape[-1] != weight.shape[1]:
+        rows = math.prod(input.shape[:-1]) if input.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    x, w = _promote(input, weight, "linear")
+    if bias is not None:
+        check_same_device(x, bias)
+        if bias._dtype is not x._dtype:
+            bias = bias.to(x._dtype)
+    return Linear.apply(x, w, bias)

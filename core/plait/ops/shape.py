@@ -399,7 +399,8 @@ def contiguous(x):
     if x._contig:
         return x
     out = label(Reshape.apply(x, x.shape), "CloneBackward0") if x._requires_grad else x._alias()
-    out._data = x._backend.xp.asarray(x._data, copy=True)
+    # a reshaping copy is laid out in row-major order (asarray(copy=True) would keep a transposed layout)
+    out._data = x._backend.xp.reshape(x._data, x._data.shape, copy=True)
     out._vc = [0]
     out._contig = True
     return out

@@ -368,9 +368,39 @@ def test_optional_kernel_matches_fallback(backend, device, xp, np, name, dtype):
                  what=f"kernel {name!r} against the portable fallback")
 
 
+# in-place kernels (plait.ops.inplace.FAST_KERNELS): run on the tensor's own memory when no graph is recorded
+INPLACE_CASES = {
+    "add_": (lambda a, b, c: a + 0.5 * b, {"alpha": 0.5}),
+    "sub_": (lambda a, b, c: a - 0.5 * b, {"alpha": 0.5}),
+    "mul_": (lambda a, b, c: a * b, {}),
+    "div_": (lambda a, b, c: a / b, {}),
+    "addcmul_": (lambda a, b, c: a + 0.3 * b * c, {"value": 0.3}),
+    "addcdiv_": (lambda a, b, c: a + 0.3 * b / c, {"value": 0.3}),
+    "lerp_": (lambda a, b, c: a + c * (b - a), {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_CASES))
+def test_inplace_kernel_writes_the_op_result_into_its_target(backend, device, np, name):
+    from plait.ops.inplace import FAST_KERNELS
+    kernel = backend.kernels.get(name)
+    if kernel is None:
+        pytest.skip(f"backend provides no in-place {name!r} kernel: the core computes the op and copies the "
+                    "result in (checked by the in-place forward tests)")
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.uniform(0.5, 2.0, (3, 4)) for _ in range(3))
+    formula, kwargs = INPLACE_CASES[name]
+    target = _arr(backend, device, a.copy())  # the copy: a CPU backend may wrap the host array itself
+    operands = [_arr(backend, device, b.copy()), _arr(backend, device, c.copy())][:FAST_KERNELS[name]]
+    kernel(target, *operands, **kwargs)
+    assert_close(np.asarray(backend.to_host(target)), formula(a, b, c), dtype_name="float64",
+                 what=f"in-place kernel {name!r}")
+
+
 def test_kernel_names_are_known(backend):
-    unknown = sorted(set(backend.kernels) - set(KNOWN_KERNELS))
+    from plait.ops.inplace import FAST_KERNELS
+    unknown = sorted(set(backend.kernels) - set(KNOWN_KERNELS) - set(FAST_KERNELS))
     if unknown:
         warnings.warn(f"backend {backend.name!r} provides kernels this plait version never looks up: {unknown} "
-                      f"(known: {sorted(KNOWN_KERNELS)})", UserWarning)
+                      f"(known: {sorted(set(KNOWN_KERNELS) | set(FAST_KERNELS))})", UserWarning)
     assert all(callable(k) for k in backend.kernels.values())

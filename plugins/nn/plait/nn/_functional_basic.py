@@ -39,9 +39,8 @@ def linear(input, weight, bias=None):
     if input.shape[-1] != weight.shape[-1]:
         w_t = f"{weight.shape[-1]}x{weight.shape[0]}" if weight.dim() == 2 else f"{weight.shape[-1]}"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_mat_shape(input)} and {w_t})")
-    if input.dim() == 2 and bias is not None and weight.dim() == 2:
-        # one fused node, as torch records AddmmBackward for the 2-D case
-        return plait.addmm(bias, input, weight.t())
+    if weight.dim() == 2:
+        return plait.linear(input, weight, bias)  # one fused node (torch records AddmmBackward0)
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
 

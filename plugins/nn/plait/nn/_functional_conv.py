@@ -12,6 +12,7 @@ import warnings
 from itertools import repeat
 
 import plait
+from plait.ops import window  # the core's im2col/col2im (backends may provide fast kernels)
 
 __all__ = [
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
@@ -48,25 +49,6 @@ def _size_list(t):
 # im2col / col2im
 # --------------------------------------------------------------------------------------------------
 
-def _pad_constant_nograd(x, pads, value):
-    """Pad the last two dims by ``pads=(top, bottom, left, right)`` with ``value`` (used under no-grad)."""
-    pt, pb, pl, pr = pads
-    if not (pt or pb or pl or pr):
-        return x
-    n, c, h, w = x.shape
-    out = x.new_full((n, c, h + pt + pb, w + pl + pr), value)
-    out[:, :, pt:pt + h, pl:pl + w] = x
-    return out
-
-
-def _window_slices(kernel, dilation, stride, out_hw):
-    (kh, kw), (dh, dw), (sh, sw), (ho, wo) = kernel, dilation, stride, out_hw
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            yield rows, slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-
-
 class _Im2Col(plait.autograd.Function):
     """(N, C, H, W) -> (N, C, kh*kw, Ho, Wo): every kernel offset as one strided slice of the padded input.
 
@@ -77,8 +59,7 @@ class _Im2Col(plait.autograd.Function):
     @staticmethod
     def forward(ctx, x, kernel, dilation, padding, stride, out_hw, pad_value=0.0):
         ctx.geometry = (tuple(x.shape[-2:]), kernel, dilation, padding, stride)
-        xp = _pad_constant_nograd(x, padding, pad_value)
-        return plait.stack([xp[:, :, r, c] for r, c in _window_slices(kernel, dilation, stride, out_hw)], dim=2)
+        return window.im2col(x, kernel, dilation, padding, stride, out_hw, pad_value)
 
     @staticmethod
     def backward(ctx, grad):
@@ -91,18 +72,8 @@ class _Col2Im(plait.autograd.Function):
 
     @staticmethod
     def forward(ctx, cols, out_hw, kernel, dilation, padding, stride):
-        n, c, _, ho, wo = cols.shape
-        (h, w), (kh, kw), (dh, dw), (sh, sw) = out_hw, kernel, dilation, stride
-        pt, pb, pl, pr = padding
-        ctx.geometry = (kernel, dilation, padding, stride, (ho, wo))
-        # Windows may reach past the padded input (ceil mode, transposed convolution's output_padding):
-        # the buffer covers them, and what lies outside the input is cropped away below.
-        hp = max(h + pt + pb, sh * (ho - 1) + dh * (kh - 1) + 1)
-        wp = max(w + pl + pr, sw * (wo - 1) + dw * (kw - 1) + 1)
-        out = cols.new_zeros((n, c, hp, wp))
-        for k, (r, cc) in enumerate(_window_slices(kernel, dilation, stride, (ho, wo))):
-            out[:, :, r, cc] = out[:, :, r, cc] + cols[:, :, k]
-        return out[:, :, pt:pt + h, pl:pl + w]
+        ctx.geometry = (kernel, dilation, padding, stride, tuple(cols.shape[-2:]))
+        return window.col2im(cols, out_hw, kernel, dilation, padding, stride)
 
     @staticmethod
     def backward(ctx, grad):
