@@ -14,7 +14,7 @@ __path__ = _pkgutil.extend_path(__path__, __name__)
 
 from . import _missing  # noqa: E402,F401  (clear ImportError for absent plugin distributions)
 from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa: E402
-                     set_default_dtype, get_default_dtype, promote_types)
+                     set_default_dtype, get_default_dtype, promote_types, finfo, iinfo)
 from .device import device  # noqa: E402
 from .hookspecs import hookimpl, hookspec  # noqa: E402
 from .tensor import Tensor, Size  # noqa: E402
@@ -49,6 +49,8 @@ from ._printing import set_printoptions  # noqa: E402
 from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from . import cuda  # noqa: E402
 from .serialization import save, load  # noqa: E402
+from . import utils  # noqa: E402,F401  (plait.utils.data, as torch.utils.data)
+from .utils.data._generator import Generator  # noqa: E402
 
 # torch's aliases for dtypes
 float = float32

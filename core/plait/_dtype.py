@@ -149,3 +149,44 @@ def infer_python_dtype(data):
             if c == 2:
                 break
     return default_for_category(category) if category >= 0 else default_float.value
+
+
+class finfo:
+    """Machine limits of a floating dtype (torch.finfo)."""
+    _TABLE = {"float16": (2, 5, 10, 6.103515625e-05, 65504.0, 0.0009765625, 3),
+              "float32": (4, 8, 23, 1.1754943508222875e-38, 3.4028234663852886e38, 1.1920928955078125e-07, 6),
+              "float64": (8, 11, 52, 2.2250738585072014e-308, 1.7976931348623157e308, 2.220446049250313e-16, 15)}
+
+    def __init__(self, type=None):
+        d = default_float.value if type is None else type
+        if not isinstance(d, dtype) or not d.is_floating_point:
+            raise TypeError(f"finfo() requires a floating point input type, got {d!r}")
+        self.dtype = d.name
+        self.bits, _, _, self.tiny, self.max, self.eps, self.precision = (8 * self._TABLE[d.name][0],
+                                                                           *self._TABLE[d.name][1:])
+        self.smallest_normal = self.tiny
+        self.min = -self.max
+        self.resolution = 10.0 ** -self.precision
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.tiny:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (torch.iinfo)."""
+
+    def __init__(self, type):
+        if not isinstance(type, dtype) or type.is_floating_point:
+            raise TypeError(f"iinfo() requires an integer input type, got {type!r}")
+        self.dtype = type.name
+        self.bits = 8 * type.itemsize
+        if type is bool_:
+            self.min, self.max = 0, 1
+        elif type.is_signed:
+            self.min, self.max = -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        else:
+            self.min, self.max = 0, (1 << self.bits) - 1
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -339,6 +339,25 @@ def seed():
     return s
 
 
+class _Drawing:
+    """Draw from ``generator``'s own seeded stream: the backend's default stream is set aside meanwhile."""
+    __slots__ = ("backend", "generator", "saved")
+
+    def __init__(self, backend, generator):
+        self.backend = backend
+        self.generator = generator
+
+    def __enter__(self):
+        if self.generator is not None:
+            self.saved = self.backend.get_rng_state()
+            self.backend.manual_seed(self.generator._random_seed())
+
+    def __exit__(self, *exc):
+        if self.generator is not None:
+            self.backend.set_rng_state(self.saved)
+        return False
+
+
 def _random_backend(device):
     backend, dev = resolve(device)
     if _state.pending is not None and getattr(backend, "_plait_seeded", None) != _state.pending:
@@ -358,14 +377,18 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     size = _size(size)
     d = _float_dtype(dtype, "check_uniform_bounds")
     backend, dev = _random_backend(device)
-    return _finish(backend.uniform(size, 0.0, 1.0, _native(backend, d), dev), backend, dev, requires_grad, d)
+    with _Drawing(backend, generator):
+        arr = backend.uniform(size, 0.0, 1.0, _native(backend, d), dev)
+    return _finish(arr, backend, dev, requires_grad, d)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     size = _size(size)
     d = _float_dtype(dtype, "normal_kernel_cpu")
     backend, dev = _random_backend(device)
-    return _finish(backend.normal(size, 0.0, 1.0, _native(backend, d), dev), backend, dev, requires_grad, d)
+    with _Drawing(backend, generator):
+        arr = backend.normal(size, 0.0, 1.0, _native(backend, d), dev)
+    return _finish(arr, backend, dev, requires_grad, d)
 
 
 def randint(low=0, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None):
@@ -377,8 +400,9 @@ def randint(low=0, high=None, size=None, *, dtype=None, device=None, requires_gr
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     d = dtype or _dtype.int64
     backend, dev = _random_backend(device)
-    arr = backend.integers(_size((size,)) if not isinstance(size, int) else (size,), low, high,
-                           _native(backend, _dtype.int64), dev)
+    with _Drawing(backend, generator):
+        arr = backend.integers(_size((size,)) if not isinstance(size, int) else (size,), low, high,
+                               _native(backend, _dtype.int64), dev)
     if d is not _dtype.int64:
         arr = backend.xp.astype(arr, _native(backend, d))
     return _finish(arr, backend, dev, requires_grad, d)
@@ -387,7 +411,8 @@ def randint(low=0, high=None, size=None, *, dtype=None, device=None, requires_gr
 def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
     d = dtype or _dtype.int64
     backend, dev = _random_backend(device)
-    arr = backend.permutation(n, _native(backend, d), dev)
+    with _Drawing(backend, generator):
+        arr = backend.permutation(n, _native(backend, d), dev)
     return _finish(arr, backend, dev, requires_grad, d)
 
 
@@ -410,9 +435,9 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, generator=N
     from .tensor import Tensor
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        noise = randn(ref.shape if size is None else size, dtype=ref.dtype, device=ref.device)
+        noise = randn(ref.shape if size is None else size, dtype=ref.dtype, device=ref.device, generator=generator)
         return noise * std + mean
-    out = randn(size if size is not None else (), dtype=dtype, device=device)
+    out = randn(size if size is not None else (), dtype=dtype, device=device, generator=generator)
     out = out * std + mean
     return out.requires_grad_(True) if requires_grad else out
 
@@ -420,7 +445,8 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, generator=N
 def bernoulli(input, p=None, *, generator=None):
     probs = input if p is None else full_like(input, p)
     backend = input._backend
-    arr = backend.bernoulli(probs._data, input._data.dtype)
+    with _Drawing(backend, generator):
+        arr = backend.bernoulli(probs._data, input._data.dtype)
     return _graph._make(arr, backend, input._device, input._dtype)
 
 
@@ -433,10 +459,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if replacement:
         cdf = (probs / probs.sum(-1, keepdim=True)).cumsum(-1)
-        u = rand(probs.shape[0], num_samples, dtype=probs.dtype, device=probs.device)
+        u = rand(probs.shape[0], num_samples, dtype=probs.dtype, device=probs.device, generator=generator)
         idx = (u.unsqueeze(-1) > cdf.unsqueeze(1)).sum(-1).clamp(max=probs.shape[-1] - 1)
     else:
         # Gumbel top-k: sampling without replacement in one vectorised step
-        g = -(-(rand(probs.shape, dtype=probs.dtype, device=probs.device).clamp(min=1e-12)).log()).log()
+        u = rand(probs.shape, dtype=probs.dtype, device=probs.device, generator=generator)
+        g = -(-(u.clamp(min=1e-12)).log()).log()
         idx = (probs.log() + g).topk(num_samples, dim=-1).indices
     return idx if input.ndim == 2 else idx.squeeze(0)

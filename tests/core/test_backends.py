@@ -313,3 +313,29 @@ def test_import_of_an_absent_plugin_names_its_distribution(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ModuleNotFoundError No module named 'plait.nn'")
     assert "pip install plait-nn" in proc.stdout
+
+
+@pytest.mark.parametrize("limit", [1 << 22, 0], ids=["one-hot", "sorted-segments"])
+def test_portable_scatter_add_and_index_put_fallbacks(monkeypatch, limit):
+    """The Backend base class's portable kernels (what a backend without native ones gets), both methods."""
+    import numpy as np
+    from plait.backends.base import Backend
+    backend = plait.zeros(1)._backend
+    monkeypatch.setattr(Backend, "ONE_HOT_LIMIT", limit)
+    rng = np.random.default_rng(0)
+    n, m = 40, 300
+    idx, src, tgt = rng.integers(0, n, m), rng.standard_normal((m, 3)), rng.standard_normal((n, 3))
+    dev = plait.zeros(1).device
+
+    def arr(a):
+        return backend.from_host(np.ascontiguousarray(a), dev)
+
+    want = tgt.copy()
+    np.add.at(want, idx, src)
+    got = Backend.scatter_add(backend, arr(tgt), arr(idx), arr(src))
+    np.testing.assert_allclose(np.asarray(backend.to_host(got)), want, rtol=1e-12, atol=1e-12)
+    want = tgt.copy()
+    for i, k in enumerate(idx):  # sequential writes: the last one wins
+        want[k] = src[i]
+    got = Backend.index_put(backend, arr(tgt), arr(idx), arr(src))
+    np.testing.assert_array_equal(np.asarray(backend.to_host(got)), want)

@@ -257,3 +257,36 @@ def test_bernoulli_and_multinomial():
     assert plait.multinomial(probs, 3, replacement=True).tolist() == [1, 1, 1]
     m = plait.multinomial(plait.tensor([0.2, 0.3, 0.5]), 3)
     assert sorted(m.tolist()) == [0, 1, 2]
+
+
+def test_generator_gives_its_own_reproducible_stream():
+    g = plait.Generator().manual_seed(123)
+    a = plait.randn(5, generator=g).tolist()
+    b = plait.rand(3, generator=g).tolist()
+    g.manual_seed(123)
+    assert plait.randn(5, generator=g).tolist() == a
+    assert plait.rand(3, generator=g).tolist() == b
+    # drawing from a generator leaves the default stream where it was
+    plait.manual_seed(0)
+    first = plait.randn(4).tolist()
+    plait.manual_seed(0)
+    plait.randint(0, 10, (3,), generator=plait.Generator().manual_seed(1))
+    plait.randperm(7, generator=plait.Generator().manual_seed(1))
+    assert plait.randn(4).tolist() == first
+    p1 = plait.randperm(10, generator=plait.Generator().manual_seed(9)).tolist()
+    assert p1 == plait.randperm(10, generator=plait.Generator().manual_seed(9)).tolist()
+    assert sorted(p1) == list(range(10))
+    t = plait.empty(6)
+    t.uniform_(generator=plait.Generator().manual_seed(2))
+    u = plait.empty(6)
+    u.uniform_(generator=plait.Generator().manual_seed(2))
+    assert t.tolist() == u.tolist()
+
+
+def test_finfo_iinfo():
+    assert plait.finfo(plait.float32).eps == 2.0 ** -23
+    assert plait.finfo().max == plait.finfo(plait.float32).max
+    assert plait.iinfo(plait.int8).min == -128 and plait.iinfo(plait.uint8).max == 255
+    assert plait.iinfo(plait.int64).max == 2 ** 63 - 1
+    with pytest.raises(TypeError):
+        plait.finfo(plait.int32)

@@ -123,6 +123,13 @@ class CupyBackend(Backend):
         self._seed = seed
         self._rngs.clear()
 
+    def get_rng_state(self):
+        return (self._seed, dict(self._rngs))
+
+    def set_rng_state(self, state):
+        self._seed, rngs = state
+        self._rngs = dict(rngs)
+
     def _rng(self, device):
         index = device.index or 0
         rng = self._rngs.get(index)

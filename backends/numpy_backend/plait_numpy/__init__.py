@@ -32,6 +32,12 @@ class NumpyBackend(Backend):
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
 
+    def get_rng_state(self):
+        return self._rng
+
+    def set_rng_state(self, state):
+        self._rng = state
+
     def uniform(self, shape, low, high, dtype, device):
         if dtype in (np.float32, np.float64):
             out = self._rng.random(shape, dtype=dtype)

@@ -67,6 +67,12 @@ class TorchBackend(Backend):
             return
         self._gen.manual_seed(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
 
+    def get_rng_state(self):
+        return self._gen.get_state()
+
+    def set_rng_state(self, state):
+        self._gen.set_state(state)
+
     def uniform(self, shape, low, high, dtype, device):
         torch = self.torch
         draw = dtype if dtype in (torch.float32, torch.float64) else torch.float32

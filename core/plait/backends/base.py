@@ -91,6 +91,15 @@ class Backend:
     def permutation(self, n, dtype, device):
         raise TypeError(f"backend {self.name!r} does not implement permutation()")
 
+    def get_rng_state(self):
+        """An opaque snapshot of the default random stream (with :meth:`set_rng_state`, lets a
+        ``plait.Generator`` draw from its own seeded stream without disturbing the default one)."""
+        raise TypeError(f"backend {self.name!r} does not implement get_rng_state(), so it cannot draw from a "
+                        "plait.Generator; call without generator=")
+
+    def set_rng_state(self, state):
+        raise TypeError(f"backend {self.name!r} does not implement set_rng_state()")
+
     def bernoulli(self, p, dtype):
         """Draw 0/1 with probability ``p`` (an array) elementwise; result has ``p``'s shape and ``dtype``."""
         xp = self.xp
@@ -125,11 +134,26 @@ class Backend:
         return self.xp.reshape(flat, shape)
 
     # ----- kernels the standard lacks: portable fallbacks -------------------------------------------
+    #: up to this many (target rows x index entries), the fallbacks use an exact one-hot matrix; beyond
+    #: it, a sort + searchsorted segment method that needs O(N + M) memory
+    ONE_HOT_LIMIT = 1 << 22
+
+    def _segments(self, index, n):
+        """Sort ``index`` (stable) and find, for every target row, its run [lo, hi) in the sorted order."""
+        xp = self.xp
+        order = xp.argsort(index, stable=True)
+        rows = xp.arange(n, dtype=index.dtype)
+        sorted_index = xp.take(index, order)
+        lo = xp.searchsorted(sorted_index, rows, side="left")
+        hi = xp.searchsorted(sorted_index, rows, side="right")
+        return order, lo, hi
+
     def scatter_add(self, target, index, src):
         """``target[index[i]] += src[i]`` along axis 0, with duplicate indices summed; returns a new array.
 
-        ``target`` has shape (N, *rest), ``index`` (M,) integer, ``src`` (M, *rest). The fallback builds
-        a one-hot (N, M) matrix and multiplies: correct and vectorised, O(N*M) memory.
+        ``target`` has shape (N, *rest), ``index`` (M,) integer, ``src`` (M, *rest). Portable fallback:
+        a one-hot (N, M) matmul when small, else per-row segment sums of the sorted values (cumulative
+        sums in float64 where available, to keep the differences accurate).
         """
         xp = self.xp
         n = target.shape[0]
@@ -137,10 +161,19 @@ class Backend:
         m = index.shape[0]
         if m == 0:
             return target
-        onehot = xp.astype(xp.arange(n, dtype=index.dtype)[:, None] == index[None, :], src.dtype)
         flat = xp.reshape(src, (m, math.prod(rest)))
-        added = xp.reshape(onehot @ flat, (n, *rest))
-        return target + xp.astype(added, target.dtype)
+        if n * m <= self.ONE_HOT_LIMIT:
+            onehot = xp.astype(xp.arange(n, dtype=index.dtype)[:, None] == index[None, :], src.dtype)
+            added = onehot @ flat
+        else:
+            order, lo, hi = self._segments(index, n)
+            wide = self.dtype_to_native.get(_float64_dtype())
+            values = xp.take(flat, order, axis=0)
+            if wide is not None and values.dtype != wide and xp.isdtype(values.dtype, "real floating"):
+                values = xp.astype(values, wide)
+            csum = xp.cumulative_sum(values, axis=0, include_initial=True)
+            added = xp.take(csum, hi, axis=0) - xp.take(csum, lo, axis=0)
+        return target + xp.astype(xp.reshape(added, (n, *rest)), target.dtype)
 
     def index_put(self, target, index, values):
         """Return a copy of ``target`` with ``target[index[i]] = values[i]`` along axis 0 (the last write
@@ -151,12 +184,19 @@ class Backend:
         m = index.shape[0]
         if m == 0:
             return target
-        positions = xp.arange(m, dtype=xp.int64)
-        hits = xp.arange(n, dtype=index.dtype)[:, None] == index[None, :]
-        # the last writer for each target row: the largest position among its hits
-        last = xp.max(xp.where(hits, positions[None, :], -1), axis=1)
-        written = last >= 0
-        source = xp.take(xp.reshape(values, (m, *rest)), xp.where(written, last, 0), axis=0)
+        if n * m <= self.ONE_HOT_LIMIT:
+            positions = xp.arange(m, dtype=xp.int64)
+            hits = xp.arange(n, dtype=index.dtype)[:, None] == index[None, :]
+            # the last writer for each target row: the largest position among its hits
+            last = xp.max(xp.where(hits, positions[None, :], -1), axis=1)
+            written = last >= 0
+            last = xp.where(written, last, 0)
+        else:
+            order, lo, hi = self._segments(index, n)
+            written = hi > lo
+            # the stable sort keeps equal indices in write order: the run's end is the last writer
+            last = xp.take(order, xp.clip(hi - 1, 0, m - 1))
+        source = xp.take(xp.reshape(values, (m, *rest)), last, axis=0)
         mask = xp.reshape(written, (n,) + (1,) * len(rest))
         return xp.where(mask, xp.astype(source, target.dtype), target)
 
@@ -166,3 +206,8 @@ class Backend:
 
     def __repr__(self):
         return f"<plait backend {self.name!r} serving {', '.join(self.device_types)}>"
+
+
+def _float64_dtype():
+    from .. import _dtype
+    return _dtype.float64

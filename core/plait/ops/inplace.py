@@ -187,6 +187,11 @@ def copy_(x, src, non_blocking=False):
     return x
 
 
+def _drawing(backend, generator):
+    from ..creation import _Drawing
+    return _Drawing(backend, generator)
+
+
 def _random_fill(x, array):
     check_inplace(x)
     x._data[...] = array
@@ -196,13 +201,15 @@ def _random_fill(x, array):
 
 def uniform_(x, a=0.0, b=1.0, *, generator=None):
     be = x._backend
-    return _random_fill(x, be.uniform(x.shape, a, b, x._data.dtype, x._device))
+    with _drawing(be, generator):
+        return _random_fill(x, be.uniform(x.shape, a, b, x._data.dtype, x._device))
 
 
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
     be = x._backend
     if x._dtype.is_floating_point:
-        return _random_fill(x, be.normal(x.shape, mean, std, x._data.dtype, x._device))
+        with _drawing(be, generator):
+            return _random_fill(x, be.normal(x.shape, mean, std, x._data.dtype, x._device))
     raise RuntimeError(f"normal_ expects a floating-point tensor, got {x._dtype}")
 
 
@@ -213,21 +220,24 @@ def bernoulli_(x, p=0.5, *, generator=None):
         probs = p._data
     else:
         probs = xp.full(x.shape, float(p), dtype=be.dtype_to_native[_dtype.default_float.value])
-    return _random_fill(x, be.bernoulli(xp.broadcast_to(probs, x.shape), x._data.dtype))
+    with _drawing(be, generator):
+        return _random_fill(x, be.bernoulli(xp.broadcast_to(probs, x.shape), x._data.dtype))
 
 
 def random_(x, low=0, high=None, *, generator=None):
     be = x._backend
     if high is None:
         low, high = 0, low if low else (2 ** 24 if x._dtype.is_floating_point else 2 ** 31)
-    return _random_fill(x, be.xp.astype(be.integers(x.shape, low, high, be.dtype_to_native[_dtype.int64],
+    with _drawing(be, generator):
+        return _random_fill(x, be.xp.astype(be.integers(x.shape, low, high, be.dtype_to_native[_dtype.int64],
                                                      x._device), x._data.dtype))
 
 
 def exponential_(x, lambd=1.0, *, generator=None):
     be = x._backend
     xp = be.xp
-    u = be.uniform(x.shape, 0.0, 1.0, x._data.dtype, x._device)
+    with _drawing(be, generator):
+        u = be.uniform(x.shape, 0.0, 1.0, x._data.dtype, x._device)
     return _random_fill(x, -xp.log1p(-u) / lambd)
 
 

@@ -38,6 +38,12 @@ class StrictBackend(Backend):
     def manual_seed(self, seed):
         self._rng = np.random.default_rng(seed)
 
+    def get_rng_state(self):
+        return self._rng
+
+    def set_rng_state(self, state):
+        self._rng = state
+
     def _from_np(self, a, dtype):
         # np.ascontiguousarray turns a 0-d draw into shape (1,): keep the requested shape
         return self.xp.asarray(np.ascontiguousarray(a).reshape(np.shape(a)), dtype=dtype)
