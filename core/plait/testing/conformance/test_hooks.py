@@ -397,10 +397,44 @@ def test_inplace_kernel_writes_the_op_result_into_its_target(backend, device, np
                  what=f"in-place kernel {name!r}")
 
 
+# sliding-window kernels (plait.ops.window): against the portable strided-slice versions
+WINDOW_GEOMETRIES = [  # kernel, dilation, padding (t, b, l, r), stride
+    ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1)),
+    ((2, 2), (1, 1), (0, 0, 0, 0), (2, 2)),
+    ((3, 2), (2, 1), (0, 1, 2, 0), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("geometry", WINDOW_GEOMETRIES, ids=["same3x3", "pool2x2", "dilated-asymmetric"])
+@pytest.mark.parametrize("name", ["im2col", "col2im"])
+def test_window_kernel_matches_portable(backend, device, xp, np, name, geometry):
+    from plait.ops import window
+    kernel = backend.kernels.get(name)
+    if kernel is None:
+        pytest.skip(f"backend provides no {name!r} kernel: the core's portable strided slices are used")
+    (kh, kw), (dh, dw), pad, (sh, sw) = geometry
+    h, w = 7, 8
+    ho = (h + pad[0] + pad[1] - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + pad[2] + pad[3] - dw * (kw - 1) - 1) // sw + 1
+    rng = np.random.default_rng(1)
+    if name == "im2col":
+        x = _arr(backend, device, rng.standard_normal((2, 3, h, w)))
+        args = ((kh, kw), (dh, dw), pad, (sh, sw), (ho, wo), -1.5)
+        got, want = kernel(x, *args), window.im2col_portable(xp, x, *args)
+    else:
+        cols = _arr(backend, device, rng.standard_normal((2, 3, kh * kw, ho, wo)))
+        args = ((h, w), (kh, kw), (dh, dw), pad, (sh, sw))
+        got, want = kernel(cols, *args), window.col2im_portable(xp, cols, *args)
+    assert tuple(got.shape) == tuple(want.shape)
+    assert_close(np.asarray(backend.to_host(got)), np.asarray(backend.to_host(want)), dtype_name="float64",
+                 what=f"kernel {name!r} against the portable version")
+
+
 def test_kernel_names_are_known(backend):
     from plait.ops.inplace import FAST_KERNELS
-    unknown = sorted(set(backend.kernels) - set(KNOWN_KERNELS) - set(FAST_KERNELS))
+    unknown = sorted(set(backend.kernels) - set(KNOWN_KERNELS) - set(FAST_KERNELS) - {"im2col", "col2im"})
     if unknown:
         warnings.warn(f"backend {backend.name!r} provides kernels this plait version never looks up: {unknown} "
-                      f"(known: {sorted(set(KNOWN_KERNELS) | set(FAST_KERNELS))})", UserWarning)
+                      f"(known: {sorted(set(KNOWN_KERNELS) | set(FAST_KERNELS) | {'im2col', 'col2im'})})",
+                      UserWarning)
     assert all(callable(k) for k in backend.kernels.values())

@@ -3,6 +3,7 @@
 Everything is composed from plait Tensor ops, so it runs on every backend and autograd derives the
 backward passes; the few places that guard numerics (log-sum-exp, clamped logs) say why.
 """
+import functools
 import math
 import warnings
 
@@ -347,6 +348,21 @@ def _pointwise_loss(fn, input, target, size_average, reduce, reduction):
     return _reduce(fn(input - target), reduction)
 
 
+
+def _torch_node_name(node_name, when=None):
+    """Losses are composed of core ops; their final graph node is named as torch names the fused op
+    (``MseLossBackward0``...), so ``loss.grad_fn`` prints as in torch."""
+    from plait.ops._common import label
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            return label(out, node_name) if when is None or when(args, kwargs) else out
+        return wrapper
+    return decorate
+
+@_torch_node_name("MseLossBackward0")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     if weight is not None:
         return _pointwise_loss(lambda d: d * d * weight, input, target, size_average, reduce, reduction)
@@ -363,6 +379,7 @@ def _quadratic_then_linear(d, cut, quad_scale, lin_scale):
     return plait.where(a < cut, 0.5 * quad_scale * d * d, lin_scale * (a - 0.5 * cut))
 
 
+@_torch_node_name("SmoothL1LossBackward0")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -372,6 +389,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
                            size_average, reduce, reduction)
 
 
+@_torch_node_name("HuberLossBackward0")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
@@ -400,6 +418,7 @@ def _check_class_targets(target, n_classes, ignore_index):
                          f"(input has {n_classes} classes)")
 
 
+@_torch_node_name("NllLossBackward0")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class indices; input is (N, C, d1, ...) or (C,) log-probabilities."""
     reduction = _get_reduction(size_average, reduce, reduction)
@@ -440,6 +459,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _reduce(loss, reduction, denominator=w.sum())
 
 
+@_torch_node_name("NllLossBackward0", when=lambda args, kwargs: not args[1].is_floating_point())
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, d1, ...) or (C,) and class indices or class probabilities.
@@ -497,6 +517,7 @@ def _clamped_log(x):
     return plait.where(positive, safe.log(), plait.full_like(x, -100.0)).clamp(min=-100.0)
 
 
+@_torch_node_name("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _get_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
@@ -510,6 +531,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@_torch_node_name("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     reduction = _get_reduction(size_average, reduce, reduction)
