@@ -290,12 +290,28 @@ def _extreme(input, dim, keepdim, largest, other=None):
     result = _RETURN[largest]
     if input.ndim == 0:
         return result(input.clone(), make_like(input._backend.xp.zeros((), dtype=indices._data.dtype), input))
-    from .indexing import gather
-    values = gather(input, axis, indices)
+    values = ExtremeDim.apply(input, indices, axis)
     if not keepdim:
         values = values.squeeze(axis)
         indices = indices.squeeze(axis)
     return result(label(values, "MaxBackward0" if largest else "MinBackward0"), indices)
+
+
+class ExtremeDim(Op):
+    """The values at ``indices`` (the arg-extreme along ``axis``, kept as a size-1 dim). The gradient goes to
+    the chosen element only, through a one-hot mask: elementwise, no scatter."""
+
+    def forward(self, x, indices, axis):
+        self.indices, self.axis, self.size = indices, axis, x.shape[axis]
+        return self.xp.take_along_axis(x, indices, axis=axis)
+
+    def backward(self, g):
+        from ..creation import arange
+        from .elementwise import where
+        shape = [1] * g.ndim
+        shape[self.axis] = self.size
+        onehot = arange(self.size, device=g.device).reshape(shape) == make_like(self.indices, g)
+        return where(onehot, g, g.new_zeros(())), None, None
 
 
 def max(input, dim=None, keepdim=False):

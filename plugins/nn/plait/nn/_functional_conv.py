@@ -286,17 +286,10 @@ def _pool_output(out, input, nd):
 
 
 def _take_max(cols, dim):
-    """Max over ``dim`` whose gradient goes to the first maximum only (torch's rule for pooling).
-
-    Selecting with a one-hot of the argmax keeps the backward elementwise (grad times one-hot): a
-    gather would scatter, which backends without a native scatter-add do in O(numel^2).
-    """
-    idx = cols.argmax(dim=dim, keepdim=True)
-    shape = [1] * cols.dim()
-    shape[dim] = cols.shape[dim]
-    onehot = plait.arange(cols.shape[dim], device=cols.device).reshape(shape) == idx
-    return plait.where(onehot, cols, plait.zeros((), dtype=cols.dtype, device=cols.device)).sum(dim=dim), \
-        idx.squeeze(dim)
+    """Max over ``dim`` whose gradient goes to the first maximum only (torch's rule for pooling); the core's
+    ``max(dim)`` routes it through a one-hot mask, so the backward stays elementwise."""
+    values, idx = cols.max(dim=dim)
+    return values, idx
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
