@@ -1,8 +1,8 @@
 """Adadelta: an adaptive learning rate from running averages of squared gradients and updates."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _effective_grad, _new_step)
 
 __all__ = ["Adadelta"]
 
@@ -38,34 +38,17 @@ class Adadelta(Optimizer):
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        return {"step": _new_step(p, group), "square_avg": plait.zeros_like(p), "acc_delta": plait.zeros_like(p)}
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        for p, state, _ in self._stepped_params(group):
 
-        for group in self.param_groups:
-            lr, rho, eps = group["lr"], group["rho"], group["eps"]
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step(p, group)
-                    state["square_avg"] = plait.zeros_like(p)
-                    state["acc_delta"] = plait.zeros_like(p)
-                _advance_step(state)
-
-                grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
-                square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-                square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
-                std = square_avg.add(eps).sqrt()
-                delta = acc_delta.add(eps).sqrt().div(std).mul(grad)
-                acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                p.add_(delta, alpha=-lr)
-
-        return loss
+            grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
+            square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+            square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+            std = square_avg.add(eps).sqrt()
+            delta = acc_delta.add(eps).sqrt().div(std).mul(grad)
+            acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+            p.add_(delta, alpha=-lr)

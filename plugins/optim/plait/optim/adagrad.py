@@ -1,8 +1,8 @@
 """Adagrad: per-coordinate learning rates shrinking with the accumulated squared gradients."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _effective_grad, _new_step)
 
 __all__ = ["Adagrad"]
 
@@ -47,35 +47,14 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._state_for(p, group)
 
-    def _state_for(self, p, group):
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = _new_step(p, group)
-            state["sum"] = plait.full_like(p, group["initial_accumulator_value"])
-        return state
+    def _initial_state(self, p, group):
+        return {"step": _new_step(p, group), "sum": plait.full_like(p, group["initial_accumulator_value"])}
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
-
-        for group in self.param_groups:
-            for p in _params_with_grad(group):
-                # a group added after construction gets its state on its first step
-                state = self._state_for(p, group)
-                step = _advance_step(state)
-                grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
-                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-                state_sum = state["sum"]
-                state_sum.addcmul_(grad, grad, value=1)
-                std = state_sum.sqrt().add(group["eps"])
-                p.addcdiv_(grad, std, value=-clr)
-
-        return loss
+    def _step_group(self, group):
+        for p, state, step in self._stepped_params(group):
+            grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
+            clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+            state_sum = state["sum"]
+            state_sum.addcmul_(grad, grad, value=1)
+            std = state_sum.sqrt().add(group["eps"])
+            p.addcdiv_(grad, std, value=-clr)

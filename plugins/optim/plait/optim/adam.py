@@ -1,8 +1,8 @@
 """Adam and AdamW (Adam with decoupled weight decay)."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _decay_weights, _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _maybe_decoupled_grad, _new_moment_state, _update_moments)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -46,57 +46,28 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _state_for(self, p, group):
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = _new_step(p, group)
-            state["exp_avg"] = plait.zeros_like(p)
-            state["exp_avg_sq"] = plait.zeros_like(p)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = plait.zeros_like(p)
+    def _initial_state(self, p, group):
+        state = _new_moment_state(p, group)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = plait.zeros_like(p)
         return state
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _step_group(self, group):
+        beta1, beta2 = group["betas"]
+        lr, eps = group["lr"], group["eps"]
+        for p, state, step in self._stepped_params(group):
+            grad = _maybe_decoupled_grad(p, group)
+            exp_avg, exp_avg_sq = _update_moments(state, grad, beta1, beta2)
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
-
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in _params_with_grad(group):
-                state = self._state_for(p, group)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                step = _advance_step(state)
-
-                if decoupled:
-                    _decay_weights(p, lr, weight_decay)
-                    grad = _effective_grad(p, p.grad, 0, group["maximize"])
-                else:
-                    grad = _effective_grad(p, p.grad, weight_decay, group["maximize"])
-
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-                step_size = lr / (1 - beta1 ** step)
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                if group["amsgrad"]:
-                    max_exp_avg_sq = state["max_exp_avg_sq"]
-                    max_exp_avg_sq.copy_(plait.maximum(max_exp_avg_sq, exp_avg_sq))
-                    denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add(eps)
-                else:
-                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add(eps)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
-
-        return loss
+            step_size = lr / (1 - beta1 ** step)
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            if group["amsgrad"]:
+                max_exp_avg_sq = state["max_exp_avg_sq"]
+                max_exp_avg_sq.copy_(plait.maximum(max_exp_avg_sq, exp_avg_sq))
+                denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add(eps)
+            else:
+                denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add(eps)
+            p.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 class AdamW(Adam):

@@ -1,8 +1,8 @@
 """Adamax: Adam with the infinity norm of past gradients in place of their root mean square."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _effective_grad, _new_step)
 
 __all__ = ["Adamax"]
 
@@ -35,33 +35,16 @@ class Adamax(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        return {"step": _new_step(p, group), "exp_avg": plait.zeros_like(p), "exp_inf": plait.zeros_like(p)}
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        beta1, beta2 = group["betas"]
+        for p, state, step in self._stepped_params(group):
 
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step(p, group)
-                    state["exp_avg"] = plait.zeros_like(p)
-                    state["exp_inf"] = plait.zeros_like(p)
-                step = _advance_step(state)
-
-                grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
-                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_inf.copy_(plait.maximum(exp_inf.mul(beta2), grad.abs().add(group["eps"])))
-                clr = group["lr"] / (1 - beta1 ** step)
-                p.addcdiv_(exp_avg, exp_inf, value=-clr)
-
-        return loss
+            grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
+            exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+            exp_avg.lerp_(grad, 1 - beta1)
+            exp_inf.copy_(plait.maximum(exp_inf.mul(beta2), grad.abs().add(group["eps"])))
+            clr = group["lr"] / (1 - beta1 ** step)
+            p.addcdiv_(exp_avg, exp_inf, value=-clr)

@@ -1,8 +1,8 @@
 """Averaged SGD: SGD with a decaying step size that also keeps a running average of the iterates."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _effective_grad, _no_grad_step, _params_with_grad, _scalar_dtype)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _effective_grad, _scalar_dtype)
 
 __all__ = ["ASGD"]
 
@@ -41,43 +41,28 @@ class ASGD(Optimizer):
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        # torch keeps all three ASGD scalars on the parameter's device
+        return {"step": plait.zeros((), dtype=_scalar_dtype(), device=p.device),
+                "eta": plait.tensor(group["lr"], dtype=_scalar_dtype(), device=p.device),
+                "mu": plait.ones((), dtype=_scalar_dtype(), device=p.device),
+                "ax": plait.zeros_like(p)}
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        for p, state, step in self._stepped_params(group):
 
-        for group in self.param_groups:
-            lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    # torch keeps all three ASGD scalars on the parameter's device
-                    state["step"] = plait.zeros((), dtype=_scalar_dtype(), device=p.device)
-                    state["eta"] = plait.tensor(lr, dtype=_scalar_dtype(), device=p.device)
-                    state["mu"] = plait.ones((), dtype=_scalar_dtype(), device=p.device)
-                    state["ax"] = plait.zeros_like(p)
-                step = _advance_step(state)
+            grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
+            eta, mu, ax = state["eta"], state["mu"], state["ax"]
+            eta_value = eta.item()
+            p.mul_(1 - lambd * eta_value)
+            p.add_(grad, alpha=-eta_value)
 
-                grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
-                eta, mu, ax = state["eta"], state["mu"], state["ax"]
-                eta_value = eta.item()
-                p.mul_(1 - lambd * eta_value)
-                p.add_(grad, alpha=-eta_value)
+            mu_value = mu.item()
+            if mu_value != 1:
+                ax.add_(p.sub(ax).mul(mu_value))
+            else:
+                ax.copy_(p)
 
-                mu_value = mu.item()
-                if mu_value != 1:
-                    ax.add_(p.sub(ax).mul(mu_value))
-                else:
-                    ax.copy_(p)
-
-                eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
-                mu.fill_(1 / max(1, step - t0))
-
-        return loss
+            eta.fill_(lr / ((1 + lambd * lr * step) ** alpha))
+            mu.fill_(1 / max(1, step - t0))

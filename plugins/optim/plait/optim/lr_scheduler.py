@@ -130,6 +130,12 @@ class LRScheduler:
         """The learning rates (one per group) set by the last ``step()``."""
         return self._last_lr
 
+    def _group_lrs(self, factor=None):
+        """The groups' current lrs, each times ``factor`` if given."""
+        if factor is None:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
     def _warn_if_not_in_step(self):
         if not self._get_lr_called_within_step:
             warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
@@ -166,7 +172,7 @@ class LRScheduler:
             else:
                 param_group["lr"] = lr
 
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
 
 class _LRScheduler(LRScheduler):
@@ -174,8 +180,20 @@ class _LRScheduler(LRScheduler):
 
 
 class _LambdaStateMixin:
-    """``state_dict`` for schedulers holding user functions: lambdas and plain functions can't be saved,
-    so only callable objects' attributes are kept."""
+    """Construction and ``state_dict`` for schedulers driven by user functions, one per group: lambdas
+    and plain functions can't be saved, so only callable objects' attributes are kept."""
+
+    # torch checks the functions of MultiplicativeLR only
+    _lambdas_must_be_callable = False
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
+        if self._lambdas_must_be_callable:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
@@ -204,11 +222,6 @@ class LambdaLR(_LambdaStateMixin, LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self):
         self._warn_if_not_in_step()
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
@@ -224,18 +237,12 @@ class MultiplicativeLR(_LambdaStateMixin, LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _per_group_lambdas(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
+    _lambdas_must_be_callable = True
 
     def get_lr(self):
         self._warn_if_not_in_step()
         if self._is_initial:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return self._group_lrs()
         return [group["lr"] * lmbda(self.last_epoch)
                 for lmbda, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
 
@@ -258,8 +265,8 @@ class StepLR(LRScheduler):
     def get_lr(self):
         self._warn_if_not_in_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+            return self._group_lrs()
+        return self._group_lrs(self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
@@ -283,8 +290,8 @@ class MultiStepLR(LRScheduler):
     def get_lr(self):
         self._warn_if_not_in_step()
         if self.last_epoch not in self.milestones:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in self.optimizer.param_groups]
+            return self._group_lrs()
+        return self._group_lrs(self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self):
         milestones = sorted(self.milestones.elements())
@@ -321,10 +328,10 @@ class ConstantLR(LRScheduler):
     def get_lr(self):
         self._warn_if_not_in_step()
         if self.last_epoch == 0:
-            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+            return self._group_lrs(self.factor)
         if self.last_epoch != self.total_iters:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+            return self._group_lrs()
+        return self._group_lrs(1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
@@ -356,12 +363,12 @@ class LinearLR(LRScheduler):
     def get_lr(self):
         self._warn_if_not_in_step()
         if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+            return self._group_lrs(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return self._group_lrs()
         ratio = 1.0 + (self.end_factor - self.start_factor) / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * (self.end_factor - self.start_factor))
-        return [group["lr"] * ratio for group in self.optimizer.param_groups]
+        return self._group_lrs(ratio)
 
     def _get_closed_form_lr(self):
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
@@ -386,8 +393,8 @@ class ExponentialLR(LRScheduler):
         self._warn_if_not_in_step()
         # resuming (last_epoch given) must not decay once more on construction
         if self._is_initial:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+            return self._group_lrs()
+        return self._group_lrs(self.gamma)
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -411,10 +418,10 @@ class PolynomialLR(LRScheduler):
     def get_lr(self):
         self._warn_if_not_in_step()
         if self._is_initial or self.last_epoch > self.total_iters:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return self._group_lrs()
         decay_factor = ((1.0 - self.last_epoch / self.total_iters)
                         / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
-        return [group["lr"] * decay_factor for group in self.optimizer.param_groups]
+        return self._group_lrs(decay_factor)
 
     def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
@@ -448,7 +455,7 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self):
         self._warn_if_not_in_step()
         if self._is_initial:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return self._group_lrs()
         if self._step_count == 1 and self.last_epoch > 0:
             return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
                     for base_lr in self.base_lrs]
@@ -613,7 +620,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown = cooldown
         self.eps = eps
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
         self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
         self._reset()
 
@@ -646,7 +653,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
 
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
     def _reduce_lr(self, epoch):
         if len(self.optimizer.param_groups) != len(self.min_lrs):
@@ -881,7 +888,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             for param_group, lr in zip(self.optimizer.param_groups, self.get_lr()):
                 param_group["lr"] = lr
 
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._group_lrs()
 
 
 class OneCycleLR(LRScheduler):

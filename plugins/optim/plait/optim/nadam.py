@@ -1,9 +1,8 @@
 """NAdam: Adam with Nesterov momentum, whose momentum coefficient warms up over the steps."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _decay_weights, _effective_grad, _new_step, _no_grad_step, _params_with_grad,
-                        _scalar_dtype)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _maybe_decoupled_grad, _new_step, _scalar_dtype, _update_moments)
 
 __all__ = ["NAdam"]
 
@@ -47,50 +46,26 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        device = p.device if group["capturable"] else None
+        return {"step": _new_step(p, group), "mu_product": plait.ones((), dtype=_scalar_dtype(), device=device),
+                "exp_avg": plait.zeros_like(p), "exp_avg_sq": plait.zeros_like(p)}
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        beta1, beta2 = group["betas"]
+        lr, momentum_decay = group["lr"], group["momentum_decay"]
+        for p, state, step in self._stepped_params(group):
+            grad = _maybe_decoupled_grad(p, group)
 
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, weight_decay, momentum_decay = group["lr"], group["weight_decay"], group["momentum_decay"]
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step(p, group)
-                    device = p.device if group["capturable"] else None
-                    state["mu_product"] = plait.ones((), dtype=_scalar_dtype(), device=device)
-                    state["exp_avg"] = plait.zeros_like(p)
-                    state["exp_avg_sq"] = plait.zeros_like(p)
-                step = _advance_step(state)
+            mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+            mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+            mu_product_t = state["mu_product"]
+            mu_product_t.mul_(mu)
+            mu_product = mu_product_t.item()
+            mu_product_next = mu_product * mu_next
 
-                if group["decoupled_weight_decay"]:
-                    _decay_weights(p, lr, weight_decay)
-                    grad = _effective_grad(p, p.grad, 0, group["maximize"])
-                else:
-                    grad = _effective_grad(p, p.grad, weight_decay, group["maximize"])
+            exp_avg, exp_avg_sq = _update_moments(state, grad, beta1, beta2)
+            denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add(group["eps"])
 
-                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-                mu_product_t = state["mu_product"]
-                mu_product_t.mul_(mu)
-                mu_product = mu_product_t.item()
-                mu_product_next = mu_product * mu_next
-
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = exp_avg_sq.div(1 - beta2 ** step).sqrt().add(group["eps"])
-
-                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-                p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product_next))
-
-        return loss
+            p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+            p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product_next))

@@ -117,7 +117,9 @@ class Optimizer:
             entry overrides the matching value of ``defaults`` for that group.
         defaults (dict): default values of the optimization options, used by groups that don't set them.
 
-    Subclasses implement ``step(closure=None)``; the base class runs the registered step hooks around it.
+    Subclasses implement ``_step_group(group)``, their update rule for one parameter group, and inherit
+    ``step(closure=None)``; one whose step has another contract (LBFGS) overrides ``step`` itself. Either
+    way the base class runs the registered step hooks around it.
     """
 
     # Every non-scalar state tensor of these optimizers has its parameter's shape, which lets
@@ -252,6 +254,49 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
 
         self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, closure=None):
+        """Perform a single optimization step.
+
+        Args:
+            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
+        """
+        loss = None
+        if closure is not None:
+            with plait.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            self._step_group(group)
+
+        return loss
+
+    # __init_subclass__ wraps only the subclasses' own steps, so the shared one is wrapped here.
+    step = _wrap_step(_no_grad_step(step))
+
+    def _step_group(self, group):
+        raise NotImplementedError(f"{type(self).__name__} must implement _step_group(group) or step(closure)")
+
+    def _state_for(self, p, group):
+        """``p``'s state, created by ``_initial_state`` on its first step.
+
+        Creation is lazy so that a group added after construction gets its state on its first step too.
+        """
+        state = self.state[p]
+        if len(state) == 0:
+            state.update(self._initial_state(p, group))
+        return state
+
+    def _initial_state(self, p, group):
+        raise NotImplementedError(f"{type(self).__name__} keeps per-parameter state but defines no _initial_state")
+
+    def _stepped_params(self, group):
+        """Yield ``(p, state, step)`` for each parameter of ``group`` that has a gradient, its step
+        counter already advanced to this step's number."""
+        for p in _params_with_grad(group):
+            state = self._state_for(p, group)
+            yield p, state, _advance_step(state)
 
     # ------------------------------------------------------------------ gradients
     def zero_grad(self, set_to_none=True):
@@ -489,6 +534,28 @@ def _decay_weights(param, lr, weight_decay):
     """Decoupled weight decay (AdamW): shrink the parameter itself instead of adding to the gradient."""
     if weight_decay != 0:
         param.mul_(1 - lr * weight_decay)
+
+
+def _maybe_decoupled_grad(param, group):
+    """The effective gradient of the Adam family, whose weight decay is decoupled (applied to the
+    parameter, AdamW style) when the group says so, and an L2 term in the gradient otherwise."""
+    if group["decoupled_weight_decay"]:
+        _decay_weights(param, group["lr"], group["weight_decay"])
+        return _effective_grad(param, param.grad, 0, group["maximize"])
+    return _effective_grad(param, param.grad, group["weight_decay"], group["maximize"])
+
+
+def _new_moment_state(p, group):
+    """The state Adam and RAdam start from: a step counter and zeroed running averages."""
+    return {"step": _new_step(p, group), "exp_avg": plait.zeros_like(p), "exp_avg_sq": plait.zeros_like(p)}
+
+
+def _update_moments(state, grad, beta1, beta2):
+    """Adam's running averages of the gradient and of its square; returns both."""
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg.lerp_(grad, 1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    return exp_avg, exp_avg_sq
 
 
 def _params_with_grad(group):

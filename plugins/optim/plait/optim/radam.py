@@ -1,10 +1,8 @@
 """RAdam: Adam with the variance of its adaptive learning rate rectified in the first steps."""
 import math
 
-import plait
-
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _decay_weights, _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _maybe_decoupled_grad, _new_moment_state, _update_moments)
 
 __all__ = ["RAdam"]
 
@@ -44,50 +42,25 @@ class RAdam(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        return _new_moment_state(p, group)
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        beta1, beta2 = group["betas"]
+        lr = group["lr"]
+        rho_inf = 2 / (1 - beta2) - 1
+        for p, state, step in self._stepped_params(group):
+            grad = _maybe_decoupled_grad(p, group)
+            exp_avg, exp_avg_sq = _update_moments(state, grad, beta1, beta2)
 
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, weight_decay = group["lr"], group["weight_decay"]
-            rho_inf = 2 / (1 - beta2) - 1
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step(p, group)
-                    state["exp_avg"] = plait.zeros_like(p)
-                    state["exp_avg_sq"] = plait.zeros_like(p)
-                step = _advance_step(state)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2 = 1 - beta2 ** step
+            bias_corrected_exp_avg = exp_avg / bias_correction1
+            rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
 
-                if group["decoupled_weight_decay"]:
-                    _decay_weights(p, lr, weight_decay)
-                    grad = _effective_grad(p, p.grad, 0, group["maximize"])
-                else:
-                    grad = _effective_grad(p, p.grad, weight_decay, group["maximize"])
-
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                bias_corrected_exp_avg = exp_avg / bias_correction1
-                rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-
-                if rho_t > 5.0:
-                    rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                    adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add(group["eps"])
-                    p.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
-                else:
-                    p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
-
-        return loss
+            if rho_t > 5.0:
+                rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                adaptive_lr = (bias_correction2 ** 0.5) / exp_avg_sq.sqrt().add(group["eps"])
+                p.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
+            else:
+                p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)

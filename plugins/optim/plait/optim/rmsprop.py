@@ -1,8 +1,8 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _effective_grad, _new_step)
 
 __all__ = ["RMSprop"]
 
@@ -43,48 +43,33 @@ class RMSprop(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        state = {"step": _new_step(p, group), "square_avg": plait.zeros_like(p)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = plait.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = plait.zeros_like(p)
+        return state
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        for p, state, _ in self._stepped_params(group):
 
-        for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step(p, group)
-                    state["square_avg"] = plait.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = plait.zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = plait.zeros_like(p)
-                _advance_step(state)
+            grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
+            square_avg = state["square_avg"]
+            square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
 
-                grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
-                square_avg = state["square_avg"]
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+            if group["centered"]:
+                grad_avg = state["grad_avg"]
+                grad_avg.lerp_(grad, 1 - alpha)
+                avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt()
+            else:
+                avg = square_avg.sqrt()
+            avg = avg.add(eps)
 
-                if group["centered"]:
-                    grad_avg = state["grad_avg"]
-                    grad_avg.lerp_(grad, 1 - alpha)
-                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt()
-                else:
-                    avg = square_avg.sqrt()
-                avg = avg.add(eps)
-
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).addcdiv_(grad, avg)
-                    p.add_(buf, alpha=-lr)
-                else:
-                    p.addcdiv_(grad, avg, value=-lr)
-
-        return loss
+            if momentum > 0:
+                buf = state["momentum_buffer"]
+                buf.mul_(momentum).addcdiv_(grad, avg)
+                p.add_(buf, alpha=-lr)
+            else:
+                p.addcdiv_(grad, avg, value=-lr)

@@ -1,8 +1,8 @@
 """Rprop: per-coordinate step sizes adapted from the sign changes of the gradient."""
 import plait
 
-from .optimizer import (Optimizer, _advance_step, _check_hyper_parameters, _check_implementation_flags,
-                        _effective_grad, _new_step, _no_grad_step, _params_with_grad)
+from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags,
+                        _effective_grad, _new_step)
 
 __all__ = ["Rprop"]
 
@@ -37,39 +37,23 @@ class Rprop(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
+    def _initial_state(self, p, group):
+        return {"step": _new_step(p, group), "prev": plait.zeros_like(p),
+                "step_size": plait.full_like(p, group["lr"])}
 
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
+    def _step_group(self, group):
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        for p, state, _ in self._stepped_params(group):
 
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
-            for p in _params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step(p, group)
-                    state["prev"] = plait.zeros_like(p)
-                    state["step_size"] = plait.full_like(p, group["lr"])
-                _advance_step(state)
-
-                grad = _effective_grad(p, p.grad, 0, group["maximize"])
-                prev, step_size = state["prev"], state["step_size"]
-                agreement = grad.mul(prev).sign()
-                flipped = agreement < 0
-                factor = plait.where(agreement > 0, plait.full_like(p, etaplus),
-                                     plait.where(flipped, plait.full_like(p, etaminus), plait.ones_like(p)))
-                step_size.mul_(factor).clamp_(step_size_min, step_size_max)
-                # after a sign flip the coordinate stays put, and the next step starts afresh from it
-                grad = plait.where(flipped, plait.zeros_like(grad), grad)
-                p.addcmul_(grad.sign(), step_size, value=-1)
-                prev.copy_(grad)
-
-        return loss
+            grad = _effective_grad(p, p.grad, 0, group["maximize"])
+            prev, step_size = state["prev"], state["step_size"]
+            agreement = grad.mul(prev).sign()
+            flipped = agreement < 0
+            factor = plait.where(agreement > 0, plait.full_like(p, etaplus),
+                                 plait.where(flipped, plait.full_like(p, etaminus), plait.ones_like(p)))
+            step_size.mul_(factor).clamp_(step_size_min, step_size_max)
+            # after a sign flip the coordinate stays put, and the next step starts afresh from it
+            grad = plait.where(flipped, plait.zeros_like(grad), grad)
+            p.addcmul_(grad.sign(), step_size, value=-1)
+            prev.copy_(grad)

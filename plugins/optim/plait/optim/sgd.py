@@ -1,8 +1,6 @@
 """Stochastic gradient descent, optionally with (Nesterov) momentum."""
-import plait
-
 from .optimizer import (Optimizer, _check_hyper_parameters, _check_implementation_flags, _effective_grad,
-                        _no_grad_step, _params_with_grad)
+                        _params_with_grad)
 
 __all__ = ["SGD"]
 
@@ -39,31 +37,18 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step.
-
-        Args:
-            closure (Callable, optional): a closure that reevaluates the model and returns the loss.
-        """
-        loss = None
-        if closure is not None:
-            with plait.enable_grad():
-                loss = closure()
-
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            for p in _params_with_grad(group):
-                grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = grad.clone().detach()
-                        state["momentum_buffer"] = buf
-                    else:
-                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
-                p.add_(grad, alpha=-lr)
-
-        return loss
+    def _step_group(self, group):
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        # no _state_for here: the buffer starts as the first gradient, and without momentum torch keeps no state
+        for p in _params_with_grad(group):
+            grad = _effective_grad(p, p.grad, group["weight_decay"], group["maximize"])
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = grad.clone().detach()
+                    state["momentum_buffer"] = buf
+                else:
+                    buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+            p.add_(grad, alpha=-lr)
