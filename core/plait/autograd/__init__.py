@@ -39,6 +39,8 @@ def _make_grads(outputs, grad_outputs, create_graph):
     from .. import ones_like, Tensor
     grads = []
     for i, out in enumerate(outputs):
+        if out.grad_fn is None and not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         g = grad_outputs[i] if grad_outputs is not None and i < len(grad_outputs) else None
         if g is None:
             if out.numel() != 1:
@@ -61,27 +63,31 @@ def _make_grads(outputs, grad_outputs, create_graph):
     return grads
 
 
+def _capture_map(tensors):
+    """{node: [(output_nr, index)]}: where the engine should pick up each tensor's total gradient."""
+    from .graph import edge_of
+    capture = {}
+    for index, t in enumerate(tensors):
+        node, nr = edge_of(t)
+        capture.setdefault(node, []).append((nr, index))
+    return capture
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    for i, t in enumerate(tensors):
-        if t.grad_fn is None and not t.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     grads = _make_grads(tensors, grad_tensors, create_graph)
     only = capture = None
     non_leaves = []
     if inputs is not None:
-        from .graph import grad_accumulator, edge_of
+        from .graph import grad_accumulator
         inputs = _as_list(inputs)
         only = {grad_accumulator(t) for t in inputs if t.grad_fn is None}
         non_leaves = [t for t in inputs if t.grad_fn is not None]  # their .grad is filled too, as in torch
-        capture = {}
-        for i, t in enumerate(non_leaves):
-            node, nr = edge_of(t)
-            capture.setdefault(node, []).append((nr, i))
+        capture = _capture_map(non_leaves)
     captured = _engine.execute(_engine.roots_for(tensors, grads), retain_graph, create_graph, capture=capture,
                                only_leaves=only)
     for t, g in zip(non_leaves, captured or ()):
@@ -94,7 +100,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad)."""
-    from .graph import edge_of
     outputs = _as_list(outputs)
     inputs_list = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs)
@@ -105,14 +110,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, t in enumerate(inputs_list):
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
-    for i, t in enumerate(outputs):
-        if t.grad_fn is None and not t.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
     grads = _make_grads(outputs, grad_outputs, create_graph)
-    capture = {}
-    for index, t in enumerate(inputs_list):
-        node, nr = edge_of(t)
-        capture.setdefault(node, []).append((nr, index))
+    capture = _capture_map(inputs_list)
     result = _engine.execute(_engine.roots_for(outputs, grads), retain_graph, create_graph, capture=capture,
                              accumulate=False)
     out = []

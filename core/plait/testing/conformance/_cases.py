@@ -111,11 +111,9 @@ def _softmax(np, a, axis):
 
 def _scatter_add_ref(np, a, idx, src, axis):
     out = a.copy()
-    rows = np.broadcast_to(np.arange(idx.shape[0])[:, None], idx.shape)
-    if axis == 1:
-        np.add.at(out, (rows, idx), src[:, :idx.shape[1]])
-    else:
-        raise NotImplementedError
+    coords = list(np.indices(idx.shape))  # torch's scatter_add: the index replaces the coordinate along `axis`
+    coords[axis] = idx
+    np.add.at(out, tuple(coords), src[tuple(slice(0, s) for s in idx.shape)])
     return out
 
 
