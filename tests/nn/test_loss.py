@@ -187,6 +187,32 @@ def test_cross_entropy_unbatched_and_grad():
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ignore_index", [-100, 2], ids=["no-ignore", "ignore-2"])
+def test_cross_entropy_single_node_path_matches_log_softmax_nll(reduction, ignore_index):
+    # Unweighted, unsmoothed class-index cross entropy runs as one node; it must agree with the composition
+    # torch defines it as, in value, gradient and second-order gradient.
+    x = RNG.standard_normal((5, 4, 3))
+    t = _t(RNG.integers(0, 4, (5, 3)))
+    fused = lambda a: F.cross_entropy(a, t, ignore_index=ignore_index, reduction=reduction)
+    composed = lambda a: F.nll_loss(F.log_softmax(a, 1), t, ignore_index=ignore_index, reduction=reduction)
+    a, b = _t(x, requires_grad=True), _t(x, requires_grad=True)
+    out_a, out_b = fused(a), composed(b)
+    assert out_a.grad_fn.name() == "NllLossBackward0"
+    _close(out_a, _np(out_b))
+    g = _t(RNG.standard_normal(tuple(out_a.shape)))
+    (ga,) = plait.autograd.grad(out_a, a, g, create_graph=True)
+    (gb,) = plait.autograd.grad(out_b, b, g, create_graph=True)
+    _close(ga, _np(gb))
+    v = _t(RNG.standard_normal(x.shape))
+    (ha,) = plait.autograd.grad((ga * v).sum(), a)
+    (hb,) = plait.autograd.grad((gb * v).sum(), b)
+    _close(ha, _np(hb))
+    small = lambda a: F.cross_entropy(a, t[:2], ignore_index=ignore_index, reduction=reduction)
+    _grad(small, x[:2])
+    assert plait.autograd.gradgradcheck(small, (_t(x[:2], requires_grad=True),), eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_probabilities(reduction):
     x = RNG.standard_normal((3, 4, 2))
     p = np.exp(_np_log_softmax(RNG.standard_normal((3, 4, 2)), 1))

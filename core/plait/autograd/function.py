@@ -12,9 +12,12 @@ class FunctionCtx(Node):
     num_outputs = 1
 
     def name(self):
-        return self._function.__name__ + "Backward"
+        # a library op written as a Function may carry torch's name for it (``NllLossBackward0``)
+        return self.__dict__.get("label") or self._function.__name__ + "Backward"
 
     def __repr__(self):
+        if self.__dict__.get("label"):
+            return super().__repr__()
         return f"<plait.autograd.function.{self.name()} object at {hex(id(self))}>"
 
     def save_for_backward(self, *tensors):

@@ -418,21 +418,11 @@ def _check_class_targets(target, n_classes, ignore_index):
                          f"(input has {n_classes} classes)")
 
 
-@_torch_node_name("NllLossBackward0")
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    """Negative log-likelihood of class indices; input is (N, C, d1, ...) or (C,) log-probabilities."""
-    reduction = _get_reduction(size_average, reduce, reduction)
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+def _check_nll_args(input, target, weight, ignore_index):
+    """torch's checks for class-index targets against (N, C, d1, ...) input."""
     if target.dtype.is_floating_point or target.dtype == plait.bool:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype} (class-index targets must be "
                            "integers)")
-    unbatched = input.dim() == 1
-    if unbatched:
-        if target.dim() != 0:
-            raise ValueError(f"Expected target of shape [] for input of shape {list(input.shape)}, got "
-                             f"{list(target.shape)}")
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
     n_classes = input.shape[1]
     if input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
@@ -446,17 +436,74 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                            f"got weight tensor of shape: {list(weight.shape)}")
     _check_class_targets(target, n_classes, ignore_index)
 
+
+def _target_hits(input, target, ignore_index):
+    """(one-hot mask of each target class over dim 1, mask of the targets that count)."""
+    n_classes = input.shape[1]
     keep = target != ignore_index
-    safe_target = plait.where(keep, target, plait.zeros_like(target))
-    picked = -input.gather(1, safe_target.unsqueeze(1)).squeeze(1)
+    classes = plait.arange(n_classes, device=input.device).reshape((1, n_classes) + (1,) * (input.dim() - 2))
+    hit = target.unsqueeze(1) == classes
+    if 0 <= ignore_index < n_classes:
+        hit = hit & keep.unsqueeze(1)
+    return hit, keep
+
+
+@_torch_node_name("NllLossBackward0")
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of class indices; input is (N, C, d1, ...) or (C,) log-probabilities."""
+    reduction = _get_reduction(size_average, reduce, reduction)
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    unbatched = input.dim() == 1
+    if unbatched:
+        if target.dim() != 0 and not (target.dtype.is_floating_point or target.dtype == plait.bool):
+            raise ValueError(f"Expected target of shape [] for input of shape {list(input.shape)}, got "
+                             f"{list(target.shape)}")
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    _check_nll_args(input, target, weight, ignore_index)
+    # Pick each target's log-probability with a one-hot mask: elementwise forward and backward, where a
+    # gather would need index bounds syncs and a scatter-add in backward.
+    hit, keep = _target_hits(input, target, ignore_index)
+    picked = -plait.where(hit, input, input.new_zeros(())).sum(1)
     if weight is not None:
-        w = weight.gather(0, safe_target.reshape(-1)).reshape(safe_target.shape) * keep.to(weight.dtype)
+        w = (hit.to(weight.dtype) * _class_weight_view(weight, input.dim(), 1)).sum(1)
     else:
         w = keep.to(input.dtype)
     loss = picked * w
     if unbatched and reduction == "none":
         loss = loss.squeeze(0)
     return _reduce(loss, reduction, denominator=w.sum())
+
+
+class _CrossEntropyIndices(plait.autograd.Function):
+    """Cross entropy of (N, C, d1, ...) logits and class indices, without class weights or smoothing (what
+    a classifier's training loop calls every step): one node whose backward is ``softmax - one_hot``,
+    instead of the ~20 nodes of log_softmax + nll_loss. The backward recomputes the softmax from the
+    saved logits with tensor ops, so higher-order gradients stay exact."""
+
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index, reduction):
+        hit, keep = _target_hits(logits, target, ignore_index)
+        loss = -plait.where(hit, log_softmax(logits, 1), logits.new_zeros(())).sum(1)
+        ctx.save_for_backward(logits)
+        ctx.hit, ctx.keep, ctx.reduction = hit, keep, reduction
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        ctx.count = keep.sum().to(logits.dtype)
+        return loss.sum() / ctx.count
+
+    @staticmethod
+    def backward(ctx, grad):
+        (logits,) = ctx.saved_tensors
+        dtype = logits.dtype
+        d = softmax(logits, 1) * ctx.keep.unsqueeze(1).to(dtype) - ctx.hit.to(dtype)
+        if ctx.reduction == "none":
+            scale = grad.unsqueeze(1)
+        else:
+            scale = grad / ctx.count if ctx.reduction == "mean" else grad
+        return d * scale, None, None, None
 
 
 @_torch_node_name("NllLossBackward0", when=lambda args, kwargs: not args[1].is_floating_point())
@@ -473,6 +520,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
+    if input.dim() >= 2 and weight is None and label_smoothing == 0.0 and not target.dtype.is_floating_point:
+        _check_nll_args(input, target, None, ignore_index)
+        return _CrossEntropyIndices.apply(input, target, ignore_index, reduction)
     logp = log_softmax(input, class_dim)
 
     if target.dtype.is_floating_point:
