@@ -96,6 +96,27 @@ def test_max_pool2d_gradient_goes_to_first_maximum():
     np.testing.assert_array_equal(N(y.grad)[0, 0], [[0, 0, 0], [0, 4, 0], [0, 0, 0]])
 
 
+def test_max_pool2d_nan_wins_and_ties_pick_the_first_offset():
+    # torch propagates NaN through max pooling and routes the gradient to the (first) NaN.
+    x = T([[[[1., float("nan")], [float("nan"), 3.]]]], requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert math.isnan(out.item()) and idx.item() == 1
+    out.sum().backward()
+    np.testing.assert_array_equal(N(x.grad)[0, 0], [[0, 1], [0, 0]])
+    # Ties, including the -inf of a padded border: the index is the first maximum in row-major order.
+    y = T([[[[2., 7., 7.], [7., 1., 7.], [0., 7., 0.]]]])
+    _, idx = F.max_pool2d(y, 2, stride=1, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[1, 1], [3, 5]])
+    z = T(np.full((1, 1, 3, 3), -np.inf))
+    _, idx = F.max_pool2d(z, 2, stride=2, padding=1, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[0, 1], [3, 4]])
+
+
+def test_max_pool_double_backward():
+    x = T(RNG.permutation(2 * 2 * 6 * 6).reshape(2, 2, 6, 6) * 0.1, requires_grad=True)
+    assert plait.autograd.gradgradcheck(lambda x: F.max_pool2d(x, 2) ** 2, (x,), eps=1e-6, atol=1e-5)
+
+
 def test_max_pool_gradcheck():
     x = T(RNG.permutation(2 * 2 * 7 * 6).reshape(2, 2, 7, 6) * 0.1, requires_grad=True)
     assert gradcheck(lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True), (x,), eps=1e-6, atol=1e-5)

@@ -1,9 +1,30 @@
 """plait-numpy: the CPU backend. Registered through the ``plait`` entry-point group; the core reaches
 NumPy only through ``array_api_compat.numpy`` and the kernels below."""
+import ctypes
+import os
+import sys
+
 import numpy as np
 
 from plait.backends import Backend
 from plait.hookspecs import hookimpl
+
+
+def _keep_freed_blocks_for_reuse():
+    """Training frees and reallocates the same large arrays (activations, im2col buffers) every step.
+    glibc hands freed blocks of a few MiB back to the OS (its mmap and heap-trim thresholds), so each
+    step pays a page fault per 4 KiB to get them back: a third of a LeNet-5 step on this backend. Keep
+    blocks up to 32 MiB on the heap and up to 64 MiB of free heap top, the reuse PyTorch users get from
+    jemalloc or tcmalloc. Linux/glibc only; ``PLAIT_NUMPY_MALLOC_TUNING=0`` leaves malloc alone."""
+    if not sys.platform.startswith("linux") or os.environ.get("PLAIT_NUMPY_MALLOC_TUNING", "1") == "0":
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 64 << 20)
 
 
 class NumpyBackend(Backend):
@@ -17,6 +38,7 @@ class NumpyBackend(Backend):
     def __init__(self):
         super().__init__()
         self._rng = np.random.default_rng()
+        _keep_freed_blocks_for_reuse()
 
     def namespace(self):
         import array_api_compat.numpy as xp
@@ -141,43 +163,55 @@ def _lerp_(a, end, weight):
     np.add(a, tmp, out=a, casting="same_kind")
 
 
-def _im2col(a, kernel, dilation, padding, stride, out_hw, pad_value):
-    """All windows in one strided view, copied once into (N, C, kh*kw, Ho, Wo)."""
+def _im2col(a, kernel, dilation, padding, stride, out_hw, pad_value, batch_inside=False):
+    """All windows in one strided view, copied once into (N, C, kh*kw, Ho, Wo) or (C, kh*kw, N, Ho, Wo)."""
     (kh, kw), (dh, dw), (sh, sw), (ho, wo) = kernel, dilation, stride, out_hw
     pt, pb, pl, pr = padding
+    n, c = a.shape[:2]
     if pt or pb or pl or pr:
-        n, c, h, w = a.shape
+        h, w = a.shape[2:]
         buf = np.full((n, c, h + pt + pb, w + pl + pr), pad_value, dtype=a.dtype)
         buf[:, :, pt:pt + h, pl:pl + w] = a
         a = buf
     win = np.lib.stride_tricks.sliding_window_view(a, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     win = win[:, :, :sh * (ho - 1) + 1:sh, :sw * (wo - 1) + 1:sw, ::dh, ::dw]  # (N, C, Ho, Wo, kh, kw)
-    out = np.empty((a.shape[0], a.shape[1], kh, kw, ho, wo), dtype=a.dtype)
+    if batch_inside:
+        out = np.empty((c, kh, kw, n, ho, wo), dtype=a.dtype)
+        np.copyto(out, win.transpose(1, 4, 5, 0, 2, 3))
+        return out.reshape(c, kh * kw, n, ho, wo)
+    out = np.empty((n, c, kh, kw, ho, wo), dtype=a.dtype)
     np.copyto(out, win.transpose(0, 1, 4, 5, 2, 3))
-    return out.reshape(a.shape[0], a.shape[1], kh * kw, ho, wo)
+    return out.reshape(n, c, kh * kw, ho, wo)
 
 
-def _col2im(cols, in_hw, kernel, dilation, padding, stride):
-    n, c, _, ho, wo = cols.shape
+def _col2im(cols, in_hw, kernel, dilation, padding, stride, batch_inside=False):
+    """Adds every kernel offset's slice back in place, in the columns' own (N, C) or (C, N) order; the
+    (C, N) result is returned as its (N, C, H, W) transpose rather than copied."""
     (h, w), (kh, kw), (dh, dw), (sh, sw) = in_hw, kernel, dilation, stride
+    lead = cols.shape[:2] if not batch_inside else (cols.shape[0], cols.shape[2])
+    ho, wo = cols.shape[-2:]
     pt, pb, pl, pr = padding
     hp = max(h + pt + pb, sh * (ho - 1) + dh * (kh - 1) + 1)
     wp = max(w + pl + pr, sw * (wo - 1) + dw * (kw - 1) + 1)
     if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1):
-        # windows tile the plane without overlap (pooling): one transposing copy puts them back
-        tiles = cols.reshape(n, c, kh, kw, ho, wo).transpose(0, 1, 4, 2, 5, 3).reshape(n, c, ho * kh, wo * kw)
-        out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
-        out[:, :, :ho * kh, :wo * kw] = tiles
-        return out[:, :, pt:pt + h, pl:pl + w]
-    out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
-    k = 0
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            view = out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw]
-            np.add(view, cols[:, :, k], out=view)
-            k += 1
-    return out[:, :, pt:pt + h, pl:pl + w]
+        # windows tile the plane without overlap (pooling): one strided copy per kernel offset
+        covered = (hp, wp) == (ho * kh, wo * kw)
+        out = (np.empty if covered else np.zeros)((*lead, hp, wp), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                k = i * kw + j
+                out[:, :, i:ho * kh:kh, j:wo * kw:kw] = cols[:, k] if batch_inside else cols[:, :, k]
+    else:
+        out = np.zeros((*lead, hp, wp), dtype=cols.dtype)
+        k = 0
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+            for j in range(kw):
+                view = out[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw]
+                np.add(view, cols[:, k] if batch_inside else cols[:, :, k], out=view)
+                k += 1
+    out = out[:, :, pt:pt + h, pl:pl + w]
+    return out.transpose(1, 0, 2, 3) if batch_inside else out
 
 
 NumpyBackend.kernels = {"add_": _add_, "sub_": _sub_, "mul_": _mul_, "div_": _div_, "addcmul_": _addcmul_,

@@ -405,9 +405,10 @@ WINDOW_GEOMETRIES = [  # kernel, dilation, padding (t, b, l, r), stride
 ]
 
 
+@pytest.mark.parametrize("batch_inside", [False, True], ids=["NCk", "CkN"])
 @pytest.mark.parametrize("geometry", WINDOW_GEOMETRIES, ids=["same3x3", "pool2x2", "dilated-asymmetric"])
 @pytest.mark.parametrize("name", ["im2col", "col2im"])
-def test_window_kernel_matches_portable(backend, device, xp, np, name, geometry):
+def test_window_kernel_matches_portable(backend, device, xp, np, name, geometry, batch_inside):
     from plait.ops import window
     kernel = backend.kernels.get(name)
     if kernel is None:
@@ -420,11 +421,16 @@ def test_window_kernel_matches_portable(backend, device, xp, np, name, geometry)
     if name == "im2col":
         x = _arr(backend, device, rng.standard_normal((2, 3, h, w)))
         args = ((kh, kw), (dh, dw), pad, (sh, sw), (ho, wo), -1.5)
-        got, want = kernel(x, *args), window.im2col_portable(xp, x, *args)
+        got = kernel(x, *args, batch_inside=batch_inside)
+        want = window.im2col_portable(xp, x, *args, batch_inside=batch_inside)
+        assert tuple(want.shape) == ((3, kh * kw, 2, ho, wo) if batch_inside else (2, 3, kh * kw, ho, wo))
     else:
-        cols = _arr(backend, device, rng.standard_normal((2, 3, kh * kw, ho, wo)))
+        shape = (3, kh * kw, 2, ho, wo) if batch_inside else (2, 3, kh * kw, ho, wo)
+        cols = _arr(backend, device, rng.standard_normal(shape))
         args = ((h, w), (kh, kw), (dh, dw), pad, (sh, sw))
-        got, want = kernel(cols, *args), window.col2im_portable(xp, cols, *args)
+        got = kernel(cols, *args, batch_inside=batch_inside)
+        want = window.col2im_portable(xp, cols, *args, batch_inside=batch_inside)
+        assert tuple(want.shape) == (2, 3, h, w)
     assert tuple(got.shape) == tuple(want.shape)
     assert_close(np.asarray(backend.to_host(got)), np.asarray(backend.to_host(want)), dtype_name="float64",
                  what=f"kernel {name!r} against the portable version")

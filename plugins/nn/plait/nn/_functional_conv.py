@@ -50,42 +50,41 @@ def _size_list(t):
 # --------------------------------------------------------------------------------------------------
 
 class _Im2Col(plait.autograd.Function):
-    """(N, C, H, W) -> (N, C, kh*kw, Ho, Wo): every kernel offset as one strided slice of the padded input.
+    """(N, C, H, W) -> (N, C, kh*kw, Ho, Wo): every kernel offset as one strided slice of the padded input;
+    (C, kh*kw, N, Ho, Wo) with ``batch_inside``, the layout one matrix product turns into a convolution.
 
     ``padding`` is (top, bottom, left, right) so that ceil-mode pooling and "same" convolution with an
     even kernel can pad one side more. ``pad_value`` is 0 for convolution and -inf for max pooling.
     """
 
     @staticmethod
-    def forward(ctx, x, kernel, dilation, padding, stride, out_hw, pad_value=0.0):
-        ctx.geometry = (tuple(x.shape[-2:]), kernel, dilation, padding, stride)
-        return window.im2col(x, kernel, dilation, padding, stride, out_hw, pad_value)
+    def forward(ctx, x, kernel, dilation, padding, stride, out_hw, pad_value=0.0, batch_inside=False):
+        ctx.geometry = (tuple(x.shape[-2:]), kernel, dilation, padding, stride, batch_inside)
+        return window.im2col(x, kernel, dilation, padding, stride, out_hw, pad_value, batch_inside)
 
     @staticmethod
     def backward(ctx, grad):
-        in_hw, kernel, dilation, padding, stride = ctx.geometry
-        return _Col2Im.apply(grad, in_hw, kernel, dilation, padding, stride), None, None, None, None, None, None
+        return (_Col2Im.apply(grad, *ctx.geometry),) + (None,) * 7
 
 
 class _Col2Im(plait.autograd.Function):
-    """(N, C, kh*kw, Ho, Wo) -> (N, C, H, W): the adjoint of ``_Im2Col``; overlapping windows add up."""
+    """Columns in either layout -> (N, C, H, W): the adjoint of ``_Im2Col``; overlapping windows add up."""
 
     @staticmethod
-    def forward(ctx, cols, out_hw, kernel, dilation, padding, stride):
-        ctx.geometry = (kernel, dilation, padding, stride, tuple(cols.shape[-2:]))
-        return window.col2im(cols, out_hw, kernel, dilation, padding, stride)
+    def forward(ctx, cols, out_hw, kernel, dilation, padding, stride, batch_inside=False):
+        ctx.geometry = (kernel, dilation, padding, stride, tuple(cols.shape[-2:]), 0.0, batch_inside)
+        return window.col2im(cols, out_hw, kernel, dilation, padding, stride, batch_inside)
 
     @staticmethod
     def backward(ctx, grad):
-        kernel, dilation, padding, stride, out_hw = ctx.geometry
-        return _Im2Col.apply(grad, kernel, dilation, padding, stride, out_hw, 0.0), None, None, None, None, None
+        return (_Im2Col.apply(grad, *ctx.geometry),) + (None,) * 6
 
 
 def _out_len(size, k, d, s, p_lo, p_hi):
     return (size + p_lo + p_hi - d * (k - 1) - 1) // s + 1
 
 
-def _im2col(x, kernel, dilation, padding, stride, pad_value=0.0):
+def _im2col(x, kernel, dilation, padding, stride, pad_value=0.0, batch_inside=False):
     """Differentiable im2col of a 4-D tensor; ``padding`` as (top, bottom, left, right)."""
     h, w = x.shape[-2:]
     ho = _out_len(h, kernel[0], dilation[0], stride[0], padding[0], padding[1])
@@ -94,7 +93,8 @@ def _im2col(x, kernel, dilation, padding, stride, pad_value=0.0):
         raise RuntimeError(
             f"Given input size: ({'x'.join(str(s) for s in x.shape[1:])}). Calculated output size: "
             f"({x.shape[1]}x{ho}x{wo}). Output size is too small")
-    return _Im2Col.apply(x, tuple(kernel), tuple(dilation), tuple(padding), tuple(stride), (ho, wo), pad_value)
+    return _Im2Col.apply(x, tuple(kernel), tuple(dilation), tuple(padding), tuple(stride), (ho, wo), pad_value,
+                         batch_inside)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -193,13 +193,16 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
         x, w = x.unsqueeze(2), weight.unsqueeze(2)
         stride, dilation, pads = (1, *stride), (1, *dilation), [(0, 0), *pads]
     out_ch, in_per_group, kh, kw = w.shape
-    cols = _im2col(x, (kh, kw), dilation, (*pads[0], *pads[1]), stride)
-    n, c, k, ho, wo = cols.shape
-    cols = cols.reshape(n, groups, (c // groups) * k, ho * wo)
+    # Columns as one (C*kh*kw, N*Ho*Wo) matrix per group: the forward and both gradients are one matrix
+    # product each (per-sample products are many small, slow ones).
+    cols = _im2col(x, (kh, kw), dilation, (*pads[0], *pads[1]), stride, batch_inside=True)
+    c, k, n, ho, wo = cols.shape
+    cols = cols.reshape(groups, (c // groups) * k, n * ho * wo)
     out = w.reshape(groups, out_ch // groups, in_per_group * k).matmul(cols)
-    out = out.reshape(n, out_ch, ho, wo)
     if bias is not None:
-        out = out + bias.reshape(1, out_ch, 1, 1)
+        out = out + bias.reshape(groups, out_ch // groups, 1)
+    # (C_out, N, Ho, Wo) -> (N, C_out, Ho, Wo), copied to the row-major layout torch's conv returns
+    out = out.reshape(out_ch, n, ho, wo).permute(1, 0, 2, 3).contiguous()
     if nd == 1:
         out = out.squeeze(2)
     return out.squeeze(0) if input.dim() == nd + 1 else out
@@ -232,9 +235,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
     wout = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
     wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
-    cols = wg.matmul(x.reshape(n, groups, c_in // groups, h * w))
-    cols = cols.reshape(n, groups * out_per_group, k, h, w)
-    out = _Col2Im.apply(cols, (hout, wout), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw))
+    # one matrix product per group over every sample, into columns laid out (C_out, kh*kw, N, H, W)
+    planes = x.permute(1, 0, 2, 3).reshape(groups, c_in // groups, n * h * w)
+    cols = wg.matmul(planes).reshape(groups * out_per_group, k, n, h, w)
+    out = _Col2Im.apply(cols, (hout, wout), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw), True)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
     return out.squeeze(0) if input.dim() == 3 else out
@@ -285,11 +289,52 @@ def _pool_output(out, input, nd):
     return out.squeeze(0) if input.dim() == nd + 1 else out
 
 
-def _take_max(cols, dim):
-    """Max over ``dim`` whose gradient goes to the first maximum only (torch's rule for pooling); the core's
-    ``max(dim)`` routes it through a one-hot mask, so the backward stays elementwise."""
-    values, idx = cols.max(dim=dim)
-    return values, idx
+class _WindowMax(plait.autograd.Function):
+    """Max over one axis of short windows (and, with ``want_offset``, the offset of each window's first
+    maximum): torch's rule for pooling, where the gradient goes to that first maximum only, NaN counting
+    as the maximum.
+
+    The first maximum is found without an argmax, which runs one tiny reduction per window on CPU
+    backends: every element equal to the maximum is keyed ``size - offset``, and the largest key marks the
+    first one. That is a few vectorised passes; the backward is one multiply by the saved boolean mask.
+    ``inside`` (1 for input cells, 0 for padding, broadcastable to ``windows``) keeps a padded cell from
+    being chosen when it ties with the maximum, as torch never picks padding.
+    """
+
+    @staticmethod
+    def forward(ctx, windows, dim, inside=None, want_offset=False):
+        values = windows.amax(dim=dim, keepdim=True)
+        ctx.set_materialize_grads(False)
+        if not (ctx.needs_input_grad[0] or want_offset):
+            return values.squeeze(dim), None
+        size = windows.shape[dim]
+        shape = [1] * windows.dim()
+        shape[dim] = size
+        key_dtype = plait.uint8 if size < 256 else plait.int64
+        rank = plait.arange(size, 0, -1, dtype=key_dtype, device=windows.device).reshape(shape)
+        hit = windows == values
+        if windows.dtype.is_floating_point:
+            hit = hit | windows.isnan()
+        key = hit.to(key_dtype) * rank
+        if inside is not None:
+            key = key * inside.to(key_dtype)
+        best = key.amax(dim=dim, keepdim=True)
+        ctx.first, ctx.dim = key == best, dim
+        offset = (size - best.to(plait.int64)).squeeze(dim) if want_offset else None
+        if offset is not None:
+            ctx.mark_non_differentiable(offset)
+        return values.squeeze(dim), offset
+
+    @staticmethod
+    def backward(ctx, grad, _):
+        if grad is None:
+            return None, None, None, None
+        return grad.unsqueeze(ctx.dim) * ctx.first, None, None, None
+
+
+def _take_max(windows, dim, inside=None, want_offset=False):
+    """(max over ``dim``, offset of the first maximum or None) with torch's pooling gradient."""
+    return _WindowMax.apply(windows, dim, inside, want_offset)
 
 
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
@@ -304,7 +349,12 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
     fill = float("-inf") if x.dtype.is_floating_point else _int_min(x.dtype)
     cols = _im2col(x, kernel, dilation, pads, stride, fill)
-    out, arg = _take_max(cols, 2)
+    inside = None
+    if any(pads):
+        with plait.no_grad():
+            ones = plait.ones((1, 1, *x.shape[-2:]), dtype=plait.uint8, device=x.device)
+            inside = _Im2Col.apply(ones, kernel, dilation, pads, stride, tuple(cols.shape[-2:]), 0)
+    out, arg = _take_max(cols, 2, inside, return_indices)
     out = _pool_output(out, input, nd)
     if not return_indices:
         return out
@@ -462,7 +512,7 @@ def _adaptive_max(input, output_size, return_indices, nd):
     (rows, kh), (cols, kw) = idx
     ho, wo = sizes
     windows = gathered.reshape(n, c, ho, kh, wo, kw).permute(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, kh * kw)
-    out, arg = _take_max(windows, -1)
+    out, arg = _take_max(windows, -1, None, return_indices)
     out = _pool_output(out, input, nd)
     if not return_indices:
         return out
