@@ -209,6 +209,113 @@ def bench_memory(step, steps):
           + ", ".join(f"{m:.1f}" for m in marks) + f"; peak {peak:.1f} MiB", flush=True)
 
 
+class NumpyLeNet:
+    """LeNet-5 written by hand in NumPy, forward and backward, the way one would without a framework:
+    im2col into one (C*k*k, N*Ho*Wo) matrix per convolution, 2x2 max pooling by strided slices with the
+    first maximum's mask kept for the backward, SGD with momentum. The yardstick for plait's LeNet step."""
+
+    def __init__(self, params, lr, momentum):
+        self.p = [np.array(a, dtype=np.float32) for a in params]  # w1 b1 w2 b2 w3 b3 w4 b4 w5 b5
+        self.v = [np.zeros_like(a) for a in self.p]
+        self.lr, self.momentum = lr, momentum
+
+    @staticmethod
+    def _im2col(x, k, pad):
+        if pad:
+            x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        n, c, h, w = x.shape
+        ho, wo = h - k + 1, w - k + 1
+        win = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # n c ho wo k k
+        cols = np.empty((c, k, k, n, ho, wo), dtype=x.dtype)
+        np.copyto(cols, win.transpose(1, 4, 5, 0, 2, 3))
+        return cols.reshape(c * k * k, n * ho * wo), (ho, wo)
+
+    @staticmethod
+    def _col2im(gcols, shape, k, pad):
+        n, c, h, w = shape
+        ho, wo = h + 2 * pad - k + 1, w + 2 * pad - k + 1
+        g = gcols.reshape(c, k, k, n, ho, wo)
+        out = np.zeros((c, n, h + 2 * pad, w + 2 * pad), dtype=gcols.dtype)
+        for i in range(k):
+            for j in range(k):
+                out[:, :, i:i + ho, j:j + wo] += g[:, i, j]
+        return out[:, :, pad:pad + h, pad:pad + w].transpose(1, 0, 2, 3)
+
+    def _conv(self, x, w, b, pad):
+        cols, (ho, wo) = self._im2col(x, w.shape[-1], pad)
+        out = w.reshape(w.shape[0], -1) @ cols + b[:, None]
+        return np.ascontiguousarray(out.reshape(w.shape[0], x.shape[0], ho, wo).transpose(1, 0, 2, 3)), cols
+
+    def _conv_backward(self, g, x_shape, cols, w, pad, need_input):
+        g2 = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(g.shape[1], -1)
+        gw, gb = (g2 @ cols.T).reshape(w.shape), g2.sum(1)
+        gx = self._col2im(w.reshape(w.shape[0], -1).T @ g2, x_shape, w.shape[-1], pad) if need_input else None
+        return gx, gw, gb
+
+    @staticmethod
+    def _pool(x):
+        quads = [x[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]
+        out = np.maximum(np.maximum(quads[0], quads[1]), np.maximum(quads[2], quads[3]))
+        taken = np.zeros(out.shape, dtype=bool)
+        masks = []
+        for q in quads:  # the gradient goes to the first maximum of each window
+            m = (q == out) & ~taken
+            taken |= m
+            masks.append(m)
+        return out, masks
+
+    @staticmethod
+    def _pool_backward(g, masks, shape):
+        gx = np.empty(shape, dtype=g.dtype)
+        for (i, j), m in zip(((0, 0), (0, 1), (1, 0), (1, 1)), masks):
+            gx[:, :, i::2, j::2] = g * m
+        return gx
+
+    def step(self, x, y):
+        w1, b1, w2, b2, w3, b3, w4, b4, w5, b5 = self.p
+        n = x.shape[0]
+        z1, cols1 = self._conv(x, w1, b1, 2)
+        r1 = np.maximum(z1, 0)
+        p1, masks1 = self._pool(r1)
+        z2, cols2 = self._conv(p1, w2, b2, 0)
+        r2 = np.maximum(z2, 0)
+        p2, masks2 = self._pool(r2)
+        f = p2.reshape(n, -1)
+        h3 = np.maximum(f @ w3.T + b3, 0)
+        h4 = np.maximum(h3 @ w4.T + b4, 0)
+        logits = h4 @ w5.T + b5
+        z = logits - logits.max(1, keepdims=True)
+        prob = np.exp(z)
+        prob /= prob.sum(1, keepdims=True)
+        loss = -np.log(prob[np.arange(n), y]).mean()
+        g = prob
+        g[np.arange(n), y] -= 1
+        g /= n
+        grads = [None] * 10
+        grads[8], grads[9] = g.T @ h4, g.sum(0)
+        g = (g @ w5) * (h4 > 0)
+        grads[6], grads[7] = g.T @ h3, g.sum(0)
+        g = (g @ w4) * (h3 > 0)
+        grads[4], grads[5] = g.T @ f, g.sum(0)
+        g = self._pool_backward((g @ w3).reshape(p2.shape), masks2, r2.shape) * (z2 > 0)
+        g, grads[2], grads[3] = self._conv_backward(g, p1.shape, cols2, w2, 0, True)
+        g = self._pool_backward(g, masks1, r1.shape) * (z1 > 0)
+        _, grads[0], grads[1] = self._conv_backward(g, x.shape, cols1, w1, 2, False)
+        for p, v, gr in zip(self.p, self.v, grads):
+            v *= self.momentum
+            v += gr
+            p -= self.lr * v
+        return loss
+
+
+def lenet(mod_nn):
+    """The LeNet-5 of the benchmark, built from ``plait.nn`` or ``torch.nn``."""
+    return mod_nn.Sequential(
+        mod_nn.Conv2d(1, 6, 5, padding=2), mod_nn.ReLU(), mod_nn.MaxPool2d(2),
+        mod_nn.Conv2d(6, 16, 5), mod_nn.ReLU(), mod_nn.MaxPool2d(2), mod_nn.Flatten(),
+        mod_nn.Linear(400, 120), mod_nn.ReLU(), mod_nn.Linear(120, 84), mod_nn.ReLU(), mod_nn.Linear(84, 10))
+
+
 def bench_nn(repeat):
     """nn/optim-level benchmarks (LeNet-5 step), when the plait-nn and plait-optim plugins are installed."""
     try:
@@ -219,12 +326,6 @@ def bench_nn(repeat):
         print(f"(skipping nn benchmarks: {exc})")
         return
 
-    def lenet(mod_nn):
-        return mod_nn.Sequential(
-            mod_nn.Conv2d(1, 6, 5, padding=2), mod_nn.ReLU(), mod_nn.MaxPool2d(2),
-            mod_nn.Conv2d(6, 16, 5), mod_nn.ReLU(), mod_nn.MaxPool2d(2), mod_nn.Flatten(),
-            mod_nn.Linear(400, 120), mod_nn.ReLU(), mod_nn.Linear(120, 84), mod_nn.ReLU(), mod_nn.Linear(84, 10))
-
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
     y_np = rng.integers(0, 10, 64)
@@ -232,6 +333,7 @@ def bench_nn(repeat):
     model = lenet(nn)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = plait.tensor(x_np), plait.tensor(y_np)
+    by_hand = NumpyLeNet([p.detach().numpy() for p in model.parameters()], lr=0.01, momentum=0.9)
 
     def plait_step():
         opt.zero_grad()
@@ -249,7 +351,8 @@ def bench_nn(repeat):
             torch.nn.functional.cross_entropy(tmodel(tx), ty).backward()
             topt.step()
         torch_s = best_time(torch_step, repeat)
-    row("LeNet-5 step, batch 64, 1x28x28", best_time(plait_step, repeat), None, torch_s)
+    row("LeNet-5 step, batch 64, 1x28x28", best_time(plait_step, repeat),
+        best_time(lambda: by_hand.step(x_np, y_np), repeat), torch_s)
 
 
 def main():
