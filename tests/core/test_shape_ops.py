@@ -84,6 +84,25 @@ def test_views_share_memory_and_version():
     assert x[0].item() == 101 and x._version == u._version
 
 
+def test_view_never_silently_copies():
+    # An elementwise result of a transposed tensor may keep the transposed memory layout (NumPy does, and
+    # torch keeps its strides): a view of it must raise, as torch's does, rather than hand back a copy that
+    # writes would not reach. reshape copies instead.
+    x = plait.arange(6.0).view(2, 3)
+    y = x.t().exp()
+    try:
+        v = y.view(6)
+    except RuntimeError as err:
+        assert "view size is not compatible" in str(err)
+    else:  # the backend stored the result row-major: then the view must share its memory
+        v[0] = -1.0
+        assert y[0, 0].item() == -1.0
+    r = y.reshape(6)
+    assert_close(r, np.exp(np.arange(6.0).reshape(2, 3).T.reshape(6)))
+    z = plait.zeros(0, 3).exp()
+    assert z.view(3, 0).shape == (3, 0)
+
+
 def test_reshape_of_noncontiguous_copies():
     x = plait.arange(6).view(2, 3)
     r = x.t().reshape(6)

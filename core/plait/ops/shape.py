@@ -121,9 +121,23 @@ def replay_view(t, steps):
     return t
 
 
+_VIEW_ERROR = ("view size is not compatible with input tensor's size and stride (at least one dimension spans "
+               "across two contiguous subspaces). Use .reshape(...) instead.")
+
+
+class _NotAView(RuntimeError):
+    """The backend could not reshape without copying: the array's memory is not row-major (an elementwise
+    result of a transposed input keeps the transposed layout on NumPy), so a view would silently copy."""
+
+
 class Reshape(Op):
-    def forward(self, x, shape):
+    def forward(self, x, shape, must_alias=False):
         self.in_shape = x.shape
+        if must_alias and x.size:
+            try:
+                return self.xp.reshape(x, shape, copy=False)
+            except (ValueError, AttributeError):
+                raise _NotAView(_VIEW_ERROR) from None
         return self.xp.reshape(x, shape)
 
     def backward(self, g):
@@ -235,17 +249,19 @@ def view(x, *shape):
         raise RuntimeError("view(dtype) reinterprets memory, which the Array API cannot express; use .to(dtype)")
     shape = infer_shape(_as_shape(shape), x.numel(), x.shape)
     if not x._contig and shape != x.shape:
-        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
-                           "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+        raise RuntimeError(_VIEW_ERROR)
     if shape == x.shape and not x._requires_grad:
         return _as_view(x._alias(), x, ("reshape", shape))
-    return _as_view(Reshape.apply(x, shape), x, ("reshape", shape))
+    return _as_view(Reshape.apply(x, shape, True), x, ("reshape", shape))
 
 
 def reshape(x, *shape):
     shape = infer_shape(_as_shape(shape), x.numel(), x.shape)
     if x._contig:
-        return view(x, shape)
+        try:
+            return view(x, shape)
+        except _NotAView:
+            pass
     return label(Reshape.apply(x, shape), "UnsafeViewBackward0")  # torch: a contiguous copy, then a view
 
 
@@ -399,8 +415,10 @@ def contiguous(x):
     if x._contig:
         return x
     out = label(Reshape.apply(x, x.shape), "CloneBackward0") if x._requires_grad else x._alias()
-    # a reshaping copy is laid out in row-major order (asarray(copy=True) would keep a transposed layout)
-    out._data = x._backend.xp.reshape(x._data, x._data.shape, copy=True)
+    # Flattening copies in row-major order (asarray(copy=True), or a same-shape reshape on some namespaces,
+    # keeps a transposed layout); unflattening the copy is a view.
+    xp = x._backend.xp
+    out._data = xp.reshape(xp.reshape(x._data, (-1,), copy=True), x._data.shape)
     out._vc = [0]
     out._contig = True
     return out
