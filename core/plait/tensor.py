@@ -171,7 +171,7 @@ class Tensor:
         return False
 
     def is_contiguous(self, memory_format=None):
-        return self._contig
+        return S.is_row_major(self)
 
     def __len__(self):
         if self._data.ndim == 0:

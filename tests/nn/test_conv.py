@@ -453,3 +453,11 @@ def test_library_sources_are_backend_neutral():
                  "modules/dropout.py", "modules/sparse.py"):
         text = (root / name).read_text()
         assert not re.search(r"^\s*(import|from)\s+(numpy|cupy)\b", text, re.M), name
+
+
+def test_input_gradient_of_conv_is_row_major():
+    # col2im may hand back a transposed array; a leaf's .grad is stored row-major, as torch's is.
+    x = plait.randn(2, 3, 6, 6, requires_grad=True)
+    F.conv2d(x, plait.randn(4, 3, 3, 3), padding=1).sum().backward()
+    assert x.grad.is_contiguous()
+    assert x.grad.view(-1).shape == (2 * 3 * 6 * 6,)

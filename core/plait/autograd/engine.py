@@ -144,7 +144,7 @@ def _accumulate_leaf(var, g, create_graph, handed_out):
     if g._dtype is not var._dtype:
         g = g.to(var._dtype)
     if var.grad is None:
-        if not g._contig:  # a broadcast or transposed view: store it densely, row-major like the parameter
+        if not g.is_contiguous():  # a broadcast or transposed array: store it densely, row-major like the leaf
             g = g.contiguous()
         elif id(g) in handed_out:  # someone else holds it
             g = g.clone()

@@ -411,8 +411,23 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
+def is_row_major(x):
+    """Whether ``x`` is contiguous in torch's sense. plait's stride bookkeeping (``_contig``) covers views;
+    an elementwise result of a transposed input may still be stored transposed (NumPy keeps its input's
+    layout), so ask the namespace too: a row-major array flattens without a copy."""
+    if not x._contig:
+        return False
+    if 0 in x.shape or x.ndim < 2:
+        return True
+    try:
+        x._backend.xp.reshape(x._data, (-1,), copy=False)
+    except (ValueError, AttributeError):
+        return False
+    return True
+
+
 def contiguous(x):
-    if x._contig:
+    if is_row_major(x):
         return x
     out = label(Reshape.apply(x, x.shape), "CloneBackward0") if x._requires_grad else x._alias()
     # Flattening copies in row-major order (asarray(copy=True), or a same-shape reshape on some namespaces,
