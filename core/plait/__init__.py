@@ -183,3 +183,21 @@ Tensor.isclose = lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False: is
 Tensor.equal = lambda self, other: equal(self, other)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``plait.nn`` / ``plait.optim`` / ``plait.tensorboard`` (and any plugin's ``plait.<name>``) after a
+    bare ``import plait``, as ``torch.nn`` works after ``import torch``: imported on first access, so
+    ``import plait`` stays light."""
+    if name.startswith("__"):
+        raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+    import importlib
+    from ._missing import FIRST_PARTY
+    if name in FIRST_PARTY or any(ext.get("name") == name for ext in backends.extensions()):
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(str(exc)) from exc
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
