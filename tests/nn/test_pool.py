@@ -97,12 +97,15 @@ def test_max_pool2d_gradient_goes_to_first_maximum():
 
 
 def test_max_pool2d_nan_wins_and_ties_pick_the_first_offset():
-    # torch propagates NaN through max pooling and routes the gradient to the (first) NaN.
+    # torch propagates NaN through max pooling; its kernels scan with `val > max || isnan(val)`, so the
+    # index (and the gradient) goes to the last NaN of the window.
     x = T([[[[1., float("nan")], [float("nan"), 3.]]]], requires_grad=True)
     out, idx = F.max_pool2d(x, 2, return_indices=True)
-    assert math.isnan(out.item()) and idx.item() == 1
+    assert math.isnan(out.item()) and idx.item() == 2
     out.sum().backward()
-    np.testing.assert_array_equal(N(x.grad)[0, 0], [[0, 1], [0, 0]])
+    np.testing.assert_array_equal(N(x.grad)[0, 0], [[0, 0], [1, 0]])
+    out, idx = F.adaptive_max_pool2d(T([[[[1., float("nan"), 3., float("nan"), 0.]]]]), (1, 1), return_indices=True)
+    assert idx.item() == 3
     # Ties, including the -inf of a padded border: the index is the first maximum in row-major order.
     y = T([[[[2., 7., 7.], [7., 1., 7.], [0., 7., 0.]]]])
     _, idx = F.max_pool2d(y, 2, stride=1, return_indices=True)

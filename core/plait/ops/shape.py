@@ -125,9 +125,9 @@ _VIEW_ERROR = ("view size is not compatible with input tensor's size and stride 
                "across two contiguous subspaces). Use .reshape(...) instead.")
 
 
-class _NotAView(RuntimeError):
+class _NotAView(Exception):
     """The backend could not reshape without copying: the array's memory is not row-major (an elementwise
-    result of a transposed input keeps the transposed layout on NumPy), so a view would silently copy."""
+    result of a transposed input keeps the transposed layout on NumPy)."""
 
 
 class Reshape(Op):
@@ -137,7 +137,7 @@ class Reshape(Op):
             try:
                 return self.xp.reshape(x, shape, copy=False)
             except (ValueError, AttributeError):
-                raise _NotAView(_VIEW_ERROR) from None
+                raise _NotAView() from None
         return self.xp.reshape(x, shape)
 
     def backward(self, g):
@@ -252,16 +252,19 @@ def view(x, *shape):
         raise RuntimeError(_VIEW_ERROR)
     if shape == x.shape and not x._requires_grad:
         return _as_view(x._alias(), x, ("reshape", shape))
-    return _as_view(Reshape.apply(x, shape, True), x, ("reshape", shape))
+    try:
+        return _as_view(Reshape.apply(x, shape, True), x, ("reshape", shape))
+    except _NotAView:
+        # Contiguous for torch, but the backend kept another memory order (NumPy: a reduction or
+        # elementwise result of a permuted input, the input gradient of a convolution). torch would
+        # alias; the nearest plait can do is an independent copy, never recorded as a view of x.
+        return label(Reshape.apply(x, shape), "ViewBackward0")
 
 
 def reshape(x, *shape):
     shape = infer_shape(_as_shape(shape), x.numel(), x.shape)
     if x._contig:
-        try:
-            return view(x, shape)
-        except _NotAView:
-            pass
+        return view(x, shape)
     return label(Reshape.apply(x, shape), "UnsafeViewBackward0")  # torch: a contiguous copy, then a view
 
 

@@ -4,6 +4,7 @@ Everything is composed from plait Tensor ops, so it runs on every backend and au
 backward passes; the few places that guard numerics (log-sum-exp, clamped logs) say why.
 """
 import functools
+import inspect
 import math
 import warnings
 
@@ -316,6 +317,20 @@ def _get_reduction(size_average, reduce, reduction):
     return reduction
 
 
+def _safe_count(count):
+    """``count`` with 0 replaced by 1, and a term that is NaN where it was 0 (else 0)."""
+    empty = count == 0
+    safe = plait.where(empty, plait.ones_like(count), count)
+    return safe, plait.where(empty, count.new_full((), float("nan")), count.new_zeros(()))
+
+
+def _divide_by_count(total, count):
+    """``total / count`` for a weighted mean whose ``count`` may be 0 (every target ignored): the value is
+    NaN, torch's 0/0, but the gradient is 0 as torch's is, never NaN (nor a division warning)."""
+    safe, nan_if_empty = _safe_count(count)
+    return total / safe + nan_if_empty
+
+
 def _reduce(loss, reduction, denominator=None):
     """Apply a validated reduction; ``denominator`` replaces the element count of 'mean' (weighted means)."""
     if reduction == "none":
@@ -323,7 +338,7 @@ def _reduce(loss, reduction, denominator=None):
     if reduction == "sum":
         return loss.sum()
     if denominator is not None:
-        return loss.sum() / denominator
+        return _divide_by_count(loss.sum(), denominator)
     return loss.mean()
 
 
@@ -349,18 +364,31 @@ def _pointwise_loss(fn, input, target, size_average, reduce, reduction):
 
 
 
-def _torch_node_name(node_name, when=None):
-    """Losses are composed of core ops; their final graph node is named as torch names the fused op
-    (``MseLossBackward0``...), so ``loss.grad_fn`` prints as in torch."""
+def _torch_node_name(node_name):
+    """Composite functions name their final graph node as torch names its fused op (``MseLossBackward0``,
+    ``ConvolutionBackward0``...), so ``out.grad_fn`` prints as in torch. ``node_name`` is a string, or a
+    function of the call's arguments (a dict by parameter name) returning the name or None (leave it)."""
     from plait.ops._common import label
 
     def decorate(fn):
+        signature = inspect.signature(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             out = fn(*args, **kwargs)
-            return label(out, node_name) if when is None or when(args, kwargs) else out
+            name = node_name(signature.bind(*args, **kwargs).arguments) if callable(node_name) else node_name
+            if name is not None:
+                label(out[0] if isinstance(out, tuple) else out, name)
+            return out
         return wrapper
     return decorate
+
+
+def _nll_node_name(arguments):
+    if arguments["target"].is_floating_point():
+        return None  # class probabilities: torch composes them too
+    return "NllLoss2DBackward0" if arguments["input"].dim() >= 3 else "NllLossBackward0"
+
 
 @_torch_node_name("MseLossBackward0")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -448,7 +476,7 @@ def _target_hits(input, target, ignore_index):
     return hit, keep
 
 
-@_torch_node_name("NllLossBackward0")
+@_torch_node_name(_nll_node_name)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class indices; input is (N, C, d1, ...) or (C,) log-probabilities."""
     reduction = _get_reduction(size_average, reduce, reduction)
@@ -491,8 +519,8 @@ class _CrossEntropyIndices(plait.autograd.Function):
             return loss
         if reduction == "sum":
             return loss.sum()
-        ctx.count = keep.sum().to(logits.dtype)
-        return loss.sum() / ctx.count
+        ctx.count, nan_if_empty = _safe_count(keep.sum().to(logits.dtype))
+        return loss.sum() / ctx.count + nan_if_empty
 
     @staticmethod
     def backward(ctx, grad):
@@ -506,7 +534,7 @@ class _CrossEntropyIndices(plait.autograd.Function):
         return d * scale, None, None, None
 
 
-@_torch_node_name("NllLossBackward0", when=lambda args, kwargs: not args[1].is_floating_point())
+@_torch_node_name(_nll_node_name)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, d1, ...) or (C,) and class indices or class probabilities.
@@ -554,7 +582,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             denom = (weight.gather(0, safe_target.reshape(-1)) * keep.reshape(-1).to(weight.dtype)).sum()
         else:
             denom = keep.to(smooth.dtype).sum()
-        smooth = smooth.sum() / denom
+        smooth = _divide_by_count(smooth.sum(), denom)
     else:
         smooth = _reduce(smooth, reduction)
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)

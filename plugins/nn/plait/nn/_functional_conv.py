@@ -14,6 +14,13 @@ from itertools import repeat
 import plait
 from plait.ops import window  # the core's im2col/col2im (backends may provide fast kernels)
 
+from ._functional_basic import _torch_node_name
+
+
+def _when_batched(node_name, batched_dim):
+    """torch's node name for a batched call; an unbatched one ends in torch's squeeze, as plait's does."""
+    return _torch_node_name(lambda arguments: node_name if arguments["input"].dim() == batched_dim else None)
+
 __all__ = [
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
@@ -97,6 +104,7 @@ def _im2col(x, kernel, dilation, padding, stride, pad_value=0.0, batch_inside=Fa
                          batch_inside)
 
 
+@_when_batched("Im2ColBackward0", 4)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L), like ``torch.nn.functional.unfold``."""
     if input.dim() not in (3, 4):
@@ -110,6 +118,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return out.squeeze(0) if unbatched else out
 
 
+@_when_batched("Col2ImBackward0", 3)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Combine sliding blocks into a tensor, summing overlaps: the adjoint of :func:`unfold`."""
     if input.dim() not in (2, 3):
@@ -208,11 +217,13 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
     return out.squeeze(0) if input.dim() == nd + 1 else out
 
 
+@_when_batched("ConvolutionBackward0", 3)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d cross-correlation over (N, C_in, L) or unbatched (C_in, L); weight (C_out, C_in/groups, k)."""
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@_when_batched("ConvolutionBackward0", 4)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d cross-correlation over (N, C_in, H, W) or unbatched (C_in, H, W); weight (C_out, C_in/groups, kh, kw).
 
@@ -221,6 +232,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@_when_batched("ConvolutionBackward0", 4)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-d convolution (the gradient of conv2d w.r.t. its input); weight (C_in, C_out/groups, kh, kw)."""
     x = _check_conv_input(input, weight, groups, 2, "conv_transpose2d", transposed=True)
@@ -241,6 +253,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out = _Col2Im.apply(cols, (hout, wout), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw), True)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
+    out = out.contiguous()  # col2im may leave the (C, N) memory order; torch's result is row-major
     return out.squeeze(0) if input.dim() == 3 else out
 
 
@@ -290,13 +303,13 @@ def _pool_output(out, input, nd):
 
 
 class _WindowMax(plait.autograd.Function):
-    """Max over one axis of short windows (and, with ``want_offset``, the offset of each window's first
-    maximum): torch's rule for pooling, where the gradient goes to that first maximum only, NaN counting
-    as the maximum.
+    """Max over one axis of short windows (and, with ``want_offset``, the offset of the element chosen):
+    torch's rule for pooling, where the gradient goes to the first maximum only, or to the last NaN when
+    the window holds NaNs (torch's kernels scan with ``val > max || isnan(val)``).
 
-    The first maximum is found without an argmax, which runs one tiny reduction per window on CPU
-    backends: every element equal to the maximum is keyed ``size - offset``, and the largest key marks the
-    first one. That is a few vectorised passes; the backward is one multiply by the saved boolean mask.
+    The choice is made without an argmax, which runs one tiny reduction per window on CPU backends: every
+    element equal to the maximum is keyed ``size - offset``, every NaN ``size + 1 + offset``, and the
+    largest key wins. That is a few vectorised passes; the backward is one multiply by the saved mask.
     ``inside`` (1 for input cells, 0 for padding, broadcastable to ``windows``) keeps a padded cell from
     being chosen when it ties with the maximum, as torch never picks padding.
     """
@@ -310,18 +323,19 @@ class _WindowMax(plait.autograd.Function):
         size = windows.shape[dim]
         shape = [1] * windows.dim()
         shape[dim] = size
-        key_dtype = plait.uint8 if size < 256 else plait.int64
-        rank = plait.arange(size, 0, -1, dtype=key_dtype, device=windows.device).reshape(shape)
-        hit = windows == values
+        key_dtype = plait.uint8 if 2 * size < 256 else plait.int64
+        offsets = plait.arange(size, dtype=key_dtype, device=windows.device).reshape(shape)
+        key = (windows == values).to(key_dtype) * (size - offsets)
         if windows.dtype.is_floating_point:
-            hit = hit | windows.isnan()
-        key = hit.to(key_dtype) * rank
+            key = key + windows.isnan().to(key_dtype) * (offsets + (size + 1))
         if inside is not None:
             key = key * inside.to(key_dtype)
         best = key.amax(dim=dim, keepdim=True)
         ctx.first, ctx.dim = key == best, dim
-        offset = (size - best.to(plait.int64)).squeeze(dim) if want_offset else None
-        if offset is not None:
+        offset = None
+        if want_offset:
+            best = best.to(plait.int64).squeeze(dim)
+            offset = plait.where(best > size, best - (size + 1), size - best)
             ctx.mark_non_differentiable(offset)
         return values.squeeze(dim), offset
 
@@ -381,6 +395,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
 
 
+@_when_batched("MaxPool2DWithIndicesBackward0", 4)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """2-d max pooling over (N, C, H, W) or (C, H, W); ``stride`` defaults to ``kernel_size``."""
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
@@ -421,6 +436,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
 
 
+@_when_batched("AvgPool2DBackward0", 4)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-d average pooling over (N, C, H, W) or (C, H, W)."""
@@ -479,6 +495,7 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg(input, output_size, 1)
 
 
+@_when_batched("AdaptiveAvgPool2DBackward0", 4)
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H_out, W_out) (``None`` keeps that size), with torch's windows."""
     return _adaptive_avg(input, output_size, 2)
@@ -528,6 +545,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, return_indices, 1)
 
 
+@_when_batched("AdaptiveMaxPool2DBackward0", 4)
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (H_out, W_out), with torch's adaptive windows."""
     return _adaptive_max(input, output_size, return_indices, 2)
