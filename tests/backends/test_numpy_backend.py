@@ -18,7 +18,7 @@ class _FakeLibc:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the malloc tuning is Linux/glibc only")
 @pytest.mark.parametrize("setting,expected", [
     (None, [(-3, 32 << 20), (-1, 64 << 20)]),  # M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
-    ("0", []),
+    ("0", []), ("off", []), ("False", []), ("no", []),
 ])
 def test_malloc_keeps_freed_blocks_unless_opted_out(monkeypatch, setting, expected):
     libc = _FakeLibc()

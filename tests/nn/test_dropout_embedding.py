@@ -135,3 +135,10 @@ def test_embedding_from_pretrained_and_max_norm():
     out = F.embedding(plait.tensor([0, 1]), w, max_norm=1.0)
     np.testing.assert_allclose(N(out), [[0.6, 0.8], [0.3, 0.4]], rtol=1e-6)
     np.testing.assert_allclose(N(w)[0], [0.6, 0.8], rtol=1e-6)
+
+
+def test_embedding_indices_out_of_range_raise_torchs_error():
+    weight = plait.ones(4, 2)
+    for bad in ([-1], [4], [[0, 5]]):
+        with pytest.raises(IndexError, match="index out of range in self"):
+            F.embedding(plait.tensor(bad), weight)

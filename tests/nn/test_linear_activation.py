@@ -299,3 +299,29 @@ def test_no_warnings_in_ordinary_use():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nn.Sequential(nn.Linear(3, 3), nn.GELU(), nn.Softmax(dim=1))(plait.randn(2, 3)).sum().backward()
+
+
+def test_clip_activations_pass_no_gradient_at_their_clip_points_like_torch():
+    # values torch 2.13 gives for d/dx at these points (the clip points themselves get 0)
+    points = [-3.0, -1.0, 0.0, 1.0, 3.0, 6.0]
+    expected = {
+        F.hardtanh: [0, 0, 1, 0, 0, 0],
+        F.relu6: [0, 0, 0, 1, 1, 0],
+        F.hardsigmoid: [0, 1 / 6, 1 / 6, 1 / 6, 0, 0],
+        F.hardswish: [0, 1 / 6, 0.5, 5 / 6, 1, 1],
+        F.logsigmoid: [0.9525741268, 0.7310585786, 0.5, 0.2689414214, 0.0474258732, 0.0024726232],
+    }
+    for fn, grads in expected.items():
+        x = plait.tensor(points, dtype=plait.float64, requires_grad=True)
+        (g,) = plait.autograd.grad(fn(x).sum(), x)
+        np.testing.assert_allclose(g.numpy(), grads, atol=1e-9, err_msg=fn.__name__)
+
+
+def test_logsigmoid_is_finite_and_gradchecks_far_from_zero():
+    x = plait.tensor([-800.0, -30.0, 0.0, 30.0, 800.0], dtype=plait.float64, requires_grad=True)
+    out = F.logsigmoid(x)
+    np.testing.assert_allclose(out.detach().numpy(), [-800.0, -30.0, -np.log(2), -np.exp(-30.0), 0.0], rtol=1e-9)
+    (g,) = plait.autograd.grad(out.sum(), x)
+    assert np.isfinite(g.numpy()).all()
+    y = plait.tensor(np.linspace(-4, 4, 7) + 0.1, dtype=plait.float64, requires_grad=True)
+    assert plait.autograd.gradgradcheck(F.logsigmoid, (y,))

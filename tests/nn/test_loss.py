@@ -376,3 +376,28 @@ def test_loss_reprs_and_weight_buffers():
     assert ce.double().weight.dtype == plait.float64
     bl = nn.BCEWithLogitsLoss(pos_weight=plait.ones(2))
     assert [n for n, _ in bl.named_buffers()] == ["pos_weight"]
+
+
+def test_bce_with_logits_gradient_at_zero_logits_is_torchs():
+    # A zero-initialised head starts with logits exactly 0: d/dx = sigmoid(0) - y, with pos_weight too.
+    x = plait.zeros(4, dtype=plait.float64, requires_grad=True)
+    y = _t([1.0, 0.0, 0.3, 0.3])
+    pw = _t([1.0, 1.0, 1.0, 2.0])
+    F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.numpy(), [-0.5, 0.5, 0.2, 0.05], atol=1e-12)  # torch 2.13's values
+
+
+def test_bce_gradient_for_saturated_probabilities_is_torchs():
+    p = _t([0.0, 1.0, 0.0, 1e-20, 0.25], requires_grad=True)
+    y = _t([1.0, 0.0, 0.0, 1.0, 1.0])
+    loss = F.binary_cross_entropy(p, y, reduction="sum")
+    np.testing.assert_allclose(loss.item(), 100 + 100 + 0 + 46.0517018599 + np.log(4), rtol=1e-9)
+    loss.backward()
+    np.testing.assert_allclose(p.grad.numpy(), [-1e12, 1e12, 0.0, -1e12, -4.0], rtol=1e-9)
+    _grad(lambda a: F.binary_cross_entropy(a, _t(y.numpy())), np.array([0.1, 0.5, 0.7, 0.2, 0.9]))
+
+
+def test_class_index_targets_must_be_long_or_byte():
+    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Int"):
+        F.cross_entropy(plait.randn(3, 4), plait.tensor([1, 2, 3], dtype=plait.int32))
+    F.cross_entropy(plait.randn(3, 4), plait.tensor([1, 2, 3], dtype=plait.uint8))

@@ -212,3 +212,24 @@ def test_interpolate_errors():
         F.interpolate(x, size=2, align_corners=True)
     with pytest.raises(ValueError, match="Got 4D input, but linear mode needs 3D input"):
         F.interpolate(x, size=2, mode="linear")
+
+
+def test_non_constant_pads_crop_negative_amounts_first_like_torch():
+    x = plait.arange(5.0).reshape(1, 1, 5)
+    expected = {  # torch 2.13
+        ("circular", (-1, 2)): [1, 2, 3, 4, 1, 2], ("circular", (2, -1)): [2, 3, 0, 1, 2, 3],
+        ("reflect", (-1, 2)): [1, 2, 3, 4, 3, 2], ("reflect", (2, -1)): [2, 1, 0, 1, 2, 3],
+        ("replicate", (-1, 2)): [1, 2, 3, 4, 4, 4], ("replicate", (2, -1)): [0, 0, 0, 1, 2, 3],
+    }
+    for (mode, pads), want in expected.items():
+        assert F.pad(x, pads, mode=mode).reshape(-1).tolist() == want, (mode, pads)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "nearest-exact"])
+def test_interpolate_copies_a_dim_whose_size_does_not_change(mode):
+    # 3x12 by 1.25 -> 3x15: torch leaves the rows as they are (its kernels copy an unchanged dim)
+    x = plait.arange(36.0).reshape(1, 1, 3, 12)
+    kw = {"align_corners": False} if mode == "bilinear" else {}
+    out = F.interpolate(x, scale_factor=1.25, mode=mode, **kw)
+    assert tuple(out.shape) == (1, 1, 3, 15)
+    assert out[0, 0, :, 0].tolist() == [0.0, 12.0, 24.0]

@@ -225,3 +225,28 @@ def test_pool_module_reprs_and_forward():
     np.testing.assert_array_equal(N(nn.AdaptiveMaxPool2d((1, 1))(T(x))), x.max(axis=(2, 3), keepdims=True))
     np.testing.assert_array_equal(N(nn.MaxPool1d(2)(T(x[:, :, 0]))), x[:, :, 0].reshape(2, 3, 4, 2).max(-1))
     np.testing.assert_allclose(N(nn.AvgPool1d(2)(T(x[:, :, 0]))), x[:, :, 0].reshape(2, 3, 4, 2).mean(-1))
+
+
+def test_pool_padding_and_size_errors_are_torchs():
+    x, x1 = plait.randn(1, 1, 7, 7), plait.randn(1, 1, 7)
+    cases = [  # torch 2.13's messages
+        (lambda: F.max_pool2d(x, 3, padding=2),
+         "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
+        (lambda: F.max_pool2d(x, (3, 2), padding=(2, 0), dilation=(2, 1)),
+         "pad should be smaller than or equal to half of kernel size, but got padW = 0, padH = 2, kW = 2, kH = 3"),
+        (lambda: F.max_pool1d(x1, 3, padding=2, dilation=2),
+         "max_pool1d() padding should be at most half of kernel size, but got padding=2 and kernel_size=3"),
+        (lambda: F.avg_pool2d(x, (3, 3), padding=(2, 1)),
+         "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
+        (lambda: F.max_pool2d(plait.randn(1, 1, 4, 9), 5),
+         "Given input size: (1x4x9). Calculated output size: (1x0x1). Output size is too small"),
+        (lambda: F.avg_pool1d(plait.randn(2, 3, 3), 5),
+         "Given input size: (3x1x3). Calculated output size: (3x1x0). Output size is too small"),
+        (lambda: F.max_pool1d(plait.randn(1, 1, 3), 5), "max_pool1d() Invalid computed output size: 0"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError) as err:
+            call()
+        assert str(err.value) == message
+    # dilation widens nothing: torch checks the padding against the kernel itself
+    assert tuple(F.max_pool2d(x, (3, 2), padding=(1, 1), dilation=(2, 1)).shape) == (1, 1, 2, 4)

@@ -16,7 +16,8 @@ def _keep_freed_blocks_for_reuse():
     step pays a page fault per 4 KiB to get them back: a third of a LeNet-5 step on this backend. Keep
     blocks up to 32 MiB on the heap and up to 64 MiB of free heap top, the reuse PyTorch users get from
     jemalloc or tcmalloc. Linux/glibc only; ``PLAIT_NUMPY_MALLOC_TUNING=0`` leaves malloc alone."""
-    if not sys.platform.startswith("linux") or os.environ.get("PLAIT_NUMPY_MALLOC_TUNING", "1") == "0":
+    setting = os.environ.get("PLAIT_NUMPY_MALLOC_TUNING", "1").strip().lower()
+    if not sys.platform.startswith("linux") or setting in ("0", "false", "off", "no"):
         return
     try:
         mallopt = ctypes.CDLL(None).mallopt

@@ -152,10 +152,17 @@ def tanh(input):
     return input.tanh()
 
 
+def _clip(x, low, high, inside):
+    """``inside`` strictly between the clip points, the clamped constant elsewhere: torch's clip-style
+    activations pass no gradient at the clip points themselves (a plain clamp would pass it)."""
+    strictly = (x > low) & (x < high)
+    return plait.where(strictly, inside, inside.clamp(low, high).detach())
+
+
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _pointwise(lambda x: x.clamp(min_val, max_val), input, inplace)
+    return _pointwise(lambda x: _clip(x, min_val, max_val, x), input, inplace)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -167,16 +174,23 @@ def relu6(input, inplace=False):
 
 
 def hardsigmoid(input, inplace=False):
-    return _pointwise(lambda x: (x / 6.0 + 0.5).clamp(0.0, 1.0), input, inplace)
+    return _pointwise(lambda x: plait.where((x > -3.0) & (x < 3.0), x / 6.0 + 0.5,
+                                            (x / 6.0 + 0.5).clamp(0.0, 1.0).detach()), input, inplace)
 
 
 def hardswish(input, inplace=False):
-    return _pointwise(lambda x: x * (x + 3.0).clamp(0.0, 6.0) / 6.0, input, inplace)
+    # torch's gradient: 0 up to -3, 1 from 3 on, x/3 + 1/2 between
+    return _pointwise(lambda x: plait.where(x <= -3.0, x.new_zeros(()),
+                                            plait.where(x >= 3.0, x, x * (x + 3.0) / 6.0)), input, inplace)
 
 
 def logsigmoid(input):
-    # log(sigmoid(x)) = -softplus(-x), written to stay finite for large |x|
-    return -(input.abs().neg().exp().log1p()) + input.clamp(max=0)
+    """log(sigmoid(x)), finite for any x: x - log1p(exp(x)) below 0, -log1p(exp(-x)) from 0 on. Each branch
+    sees its input clamped to its own side, so neither overflows (nor sends NaN through the unused branch's
+    gradient), and the gradient at 0 is sigmoid(0) = 1/2 as torch's."""
+    below = input.clamp(max=0.0)
+    above = input.clamp(min=0.0)
+    return plait.where(input < 0, below - below.exp().log1p(), -(-above).exp().log1p())
 
 
 def softsign(input):
@@ -447,10 +461,16 @@ def _check_class_targets(target, n_classes, ignore_index):
 
 
 def _check_nll_args(input, target, weight, ignore_index):
-    """torch's checks for class-index targets against (N, C, d1, ...) input."""
+    """torch's checks for class-index targets against (N, C, d1, ...) input; returns the targets as int64
+    (uint8 ones widened, so that comparing them with a negative ignore_index is well defined)."""
     if target.dtype.is_floating_point or target.dtype == plait.bool:
         raise RuntimeError(f"expected scalar type Long but found {target.dtype} (class-index targets must be "
                            "integers)")
+    if target.dtype not in (plait.int64, plait.uint8):
+        legacy = target.type().rsplit(".", 1)[-1][:-len("Tensor")]  # plait.IntTensor -> Int
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {legacy}")
+    if target.dtype == plait.uint8:
+        target = target.to(plait.int64)
     n_classes = input.shape[1]
     if input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
@@ -463,6 +483,7 @@ def _check_nll_args(input, target, weight, ignore_index):
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
     _check_class_targets(target, n_classes, ignore_index)
+    return target
 
 
 def _target_hits(input, target, ignore_index):
@@ -488,7 +509,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             raise ValueError(f"Expected target of shape [] for input of shape {list(input.shape)}, got "
                              f"{list(target.shape)}")
         input, target = input.unsqueeze(0), target.unsqueeze(0)
-    _check_nll_args(input, target, weight, ignore_index)
+    target = _check_nll_args(input, target, weight, ignore_index)
     # Pick each target's log-probability with a one-hot mask: elementwise forward and backward, where a
     # gather would need index bounds syncs and a scatter-add in backward.
     hit, keep = _target_hits(input, target, ignore_index)
@@ -548,8 +569,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
+    if target.dtype == plait.uint8:  # torch's Byte targets; int64 compares with a negative ignore_index
+        target = target.to(plait.int64)
     if input.dim() >= 2 and weight is None and label_smoothing == 0.0 and not target.dtype.is_floating_point:
-        _check_nll_args(input, target, None, ignore_index)
+        target = _check_nll_args(input, target, None, ignore_index)
         return _CrossEntropyIndices.apply(input, target, ignore_index, reduction)
     logp = log_softmax(input, class_dim)
 
@@ -595,6 +618,24 @@ def _clamped_log(x):
     return plait.where(positive, safe.log(), plait.full_like(x, -100.0)).clamp(min=-100.0)
 
 
+class _BinaryCrossEntropy(plait.autograd.Function):
+    """Elementwise -(y log x + (1 - y) log(1 - x)), logs floored at -100 as torch's; the input gradient is
+    torch's (x - y) / max(x (1 - x), 1e-12), so a confidently wrong probability (x = 0, y = 1) still gets a
+    large gradient where the floored logs would give none."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return -(y * _clamped_log(x) + (1 - y) * _clamped_log(1 - x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = grad * (x - y) / ((1 - x) * x).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gy = grad * (_clamped_log(1 - x) - _clamped_log(x)) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
 @_torch_node_name("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = _get_reduction(size_average, reduce, reduction)
@@ -603,7 +644,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
     if input.numel() and ((input < 0) | (input > 1)).any().item():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -615,8 +656,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _get_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    # log(1 + exp(-x)) computed as log1p(exp(-|x|)) + max(-x, 0): never overflows
-    softplus_neg = (-input.abs()).exp().log1p() + (-input).clamp(min=0)
+    softplus_neg = -logsigmoid(input)  # log(1 + exp(-x)), finite, with torch's gradient at 0
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
         loss = (1 - target) * input + log_weight * softplus_neg

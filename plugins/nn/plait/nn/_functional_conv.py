@@ -271,17 +271,30 @@ def _pool_out_len(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode):
-    """Padding (top, bottom, left, right) whose im2col gives exactly torch's pooled size."""
-    pads = []
-    for size, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation):
-        if p > (d * (k - 1) + 1) // 2:
+def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
+    """Padding (top, bottom, left, right) whose im2col gives exactly torch's pooled size; torch's checks
+    and messages (``name`` is e.g. "max_pool1d"; 1-d pooling runs as 2-d over a unit height)."""
+    one_d = name.endswith("1d")
+    for k, p in list(zip(kernel, padding))[one_d:]:
+        if p > k // 2:
+            if one_d and name.startswith("max"):
+                raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
+                                   f"padding={p} and kernel_size={k}")
+            if any(d != 1 for d in dilation):
+                raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                                   f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}")
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
-                               f"kernel_size={k} and dilation={d}")
-        out = _pool_out_len(size, k, s, p, d, ceil_mode)
-        if out <= 0:
-            raise RuntimeError(f"Given input size: ({'x'.join(str(v) for v in x.shape[1:])}). Calculated "
-                               f"output size: ({x.shape[1]}x{out}). Output size is too small")
+                               f"kernel_size={k} and dilation={dilation[-1]}")
+    outs = [_pool_out_len(size, k, s, p, d, ceil_mode)
+            for size, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation)]
+    if min(outs) <= 0:
+        if one_d and name.startswith("max"):
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {outs[1]}")
+        # as torch, the sizes of the (C, H, W) planes; 1-d input shows as (C, 1, L)
+        raise RuntimeError(f"Given input size: ({'x'.join(str(v) for v in x.shape[1:])}). Calculated output size: "
+                           f"({'x'.join(str(v) for v in (x.shape[1], *outs))}). Output size is too small")
+    pads = []
+    for size, out, k, s, p, d in zip(x.shape[-2:], outs, kernel, stride, padding, dilation):
         pads += [p, max(p, (out - 1) * s + d * (k - 1) + 1 - size - p)]
     return tuple(pads)
 
@@ -360,7 +373,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     x = _pool_input(input, nd, name)
     if nd == 1:
         kernel, stride, padding, dilation = (1, *kernel), (1, *stride), (0, *padding), (1, *dilation)
-    pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name)
     fill = float("-inf") if x.dtype.is_floating_point else _int_min(x.dtype)
     cols = _im2col(x, kernel, dilation, pads, stride, fill)
     inside = None
@@ -410,7 +423,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if nd == 1:
         kernel, stride, padding = (1, *kernel), (1, *stride), (0, *padding)
     dilation = (1, 1)
-    pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, f"avg_pool{nd}d")
     total = _im2col(x, kernel, dilation, pads, stride).sum(dim=2)
     if divisor_override:
         out = total / divisor_override
@@ -716,6 +729,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             assert padding_idx >= -weight.size(0), "Padding_idx must be within num_embeddings"
             padding_idx = weight.size(0) + padding_idx
     flat = input.reshape(-1)
+    if flat.numel() and ((flat < 0) | (flat >= weight.shape[0])).any().item():
+        raise IndexError("index out of range in self")  # torch's text; negative indices do not wrap
     if max_norm is not None:
         with plait.no_grad():
             rows = weight.index_select(0, flat)
@@ -760,6 +775,9 @@ def _constant_pad_dim(x, dim, lo, hi, value):
 
 
 def _index_pad_dim(x, dim, lo, hi, mode):
+    if lo < 0 or hi < 0:  # as torch: crop first, then pad what is left
+        x = x.narrow(dim, max(-lo, 0), x.shape[dim] - max(-lo, 0) - max(-hi, 0))
+        lo, hi = max(lo, 0), max(hi, 0)
     size = x.shape[dim]
     if mode == "reflect" and (lo >= size or hi >= size):
         raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
@@ -912,6 +930,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     out = input
     for k in range(nd):
         dim = 2 + k
+        if out_sizes[k] == in_sizes[k] and kind != "cubic":
+            continue  # torch's nearest and linear kernels copy a dim whose size does not change
         if kind.startswith("nearest") and out_sizes[k] % in_sizes[k] == 0 and \
                 scales[k] in (None, out_sizes[k] // in_sizes[k]):
             # An integer upscale repeats every element: expand + reshape, whose backward is a sum.
