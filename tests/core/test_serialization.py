@@ -98,7 +98,7 @@ def test_map_location(tmp_path):
     assert back["c"].device == plait.device("strict")
     back = plait.load(tmp_path / "d.pt", map_location={"strict": "cpu"})
     assert back["s"].device == plait.device("cpu") and back["c"].device == plait.device("cpu")
-    back = plait.load(tmp_path / "d.pt", map_location=lambda saved: "strict")
+    back = plait.load(tmp_path / "d.pt", map_location=lambda storage, location: storage.to("strict"))
     assert back["c"].device == plait.device("strict")
 
 
