@@ -158,9 +158,9 @@ def test_parameter_dict():
     pd["x"] = plait.zeros(3, 3)
     assert [n for n, _ in pd.named_parameters()] == ["b", "w", "x"]
     assert repr(pd) == ("ParameterDict(\n"
-                        f"    (b): Parameter containing: [{plait.float32} of size 1]\n"
-                        f"    (w): Parameter containing: [{plait.float32} of size 2]\n"
-                        f"    (x): Parameter containing: [{plait.float32} of size 3x3]\n)")
+                        "    (b): Parameter containing: [plait.FloatTensor of size 1]\n"
+                        "    (w): Parameter containing: [plait.FloatTensor of size 2]\n"
+                        "    (x): Parameter containing: [plait.FloatTensor of size 3x3]\n)")
     assert pd.pop("x").shape == (3, 3) and "x" not in pd
     assert pd.get("nope") is None
     merged = pd | nn.ParameterDict({"z": plait.ones(1)})

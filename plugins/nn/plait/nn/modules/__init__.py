@@ -10,7 +10,9 @@ from .pooling import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
-from . import module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse
+from .upsampling import *  # noqa: F401,F403
+from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
+               upsampling)
 
 __all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization,
-                          dropout, sparse) for name in m.__all__]
+                          dropout, sparse, upsampling) for name in m.__all__]

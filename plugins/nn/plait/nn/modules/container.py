@@ -276,13 +276,23 @@ class ModuleDict(Module):
                 self[m[0]] = m[1]
 
 
-def _param_line(key, p):
-    """One line of ParameterList/ParameterDict's repr, as torch prints it."""
+def _legacy_typename(p):
+    """torch.typename(tensor): the legacy type name, ``plait.FloatTensor`` or ``plait.cuda.FloatTensor``."""
+    name = p.type()
+    if p.device.type != "cpu" and f".{p.device.type}." not in name:
+        name = f"plait.{p.device.type}.{name.rsplit('.', 1)[-1]}"
+    return name
+
+
+def _param_line(key, p, legacy_type=False):
+    """One line of ParameterList/ParameterDict's repr, as torch prints it: ParameterList names the dtype
+    (``plait.float32``), ParameterDict the legacy type (``plait.FloatTensor``, torch.typename)."""
     if isinstance(p, plait.Tensor):
         size_str = "x".join(str(size) for size in p.size())
         device_str = "" if p.device.type == "cpu" else f" ({p.device})"
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({key}): {kind} containing: [{p.dtype} of size {size_str}{device_str}]"
+        type_str = _legacy_typename(p) if legacy_type else p.dtype
+        return f"  ({key}): {kind} containing: [{type_str} of size {size_str}{device_str}]"
     return f"  ({key}): Object of type: {type(p).__name__}"
 
 
@@ -459,7 +469,7 @@ class ParameterDict(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        return "\n".join(_param_line(k, p, legacy_type=True) for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

@@ -11,6 +11,48 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
+def _verify_batch_size(size):
+    """torch's F._verify_batch_size: a training batch needs more than one value per channel."""
+    size_prods = size[0]
+    for s in size[2:]:
+        size_prods *= s
+    if size_prods == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _check_num_features(name, expected, tensor):
+    """at::batch_norm's check that a per-channel tensor has one element per input channel."""
+    if tensor is not None and tensor.numel() != expected:
+        raise RuntimeError(f"{name} should contain {expected} elements not {tensor.numel()}")
+
+
+def _size_list(t):
+    return "[" + ", ".join(str(s) for s in t.shape) + "]"
+
+
+def _check_group_norm(input, num_groups, weight, bias):
+    """The checks F.group_norm / at::group_norm make, in torch's order and with its texts."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    _verify_batch_size([input.shape[0] * input.shape[1] // num_groups, num_groups] + list(input.shape[2:]))
+    c = input.shape[1]
+    if c % num_groups != 0:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got "
+                           f"input of shape {_size_list(input)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {_size_list(t)} and input of shape {_size_list(input)}")
+
+
+
+def _bias_repr(module):
+    """``, bias=False`` for an affine layer built without its bias. torch 2.13 prints ``bias=...`` always; the
+    notes users learn from (torch before 2.13) show layers without it, so plait keeps that form and adds
+    the argument only where it says something."""
+    affine = getattr(module, "affine", getattr(module, "elementwise_affine", True))
+    return ", bias=False" if affine and module.bias is None else ""
+
 class _BatchNorm(Module):
     """Batch normalisation with torch's running statistics.
 
@@ -19,8 +61,11 @@ class _BatchNorm(Module):
     None. In eval mode the running statistics normalise, unless ``track_running_stats=False``.
     """
 
+    # version 2 added the num_batches_tracked buffer; older checkpoints are loaded without it
+    _version = 2
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         kw = {"device": device, "dtype": dtype}
         self.num_features = num_features
@@ -30,7 +75,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(plait.empty(num_features, **kw))
-            self.bias = Parameter(plait.empty(num_features, **kw))
+            if bias:
+                self.bias = Parameter(plait.empty(num_features, **kw))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -54,18 +102,41 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input_dim(self, input):
         if input.dim() < 2:
             raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
     def extra_repr(self):
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
-                "track_running_stats={track_running_stats}".format(**self.__dict__))
+        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}{bias}, "
+                "track_running_stats={track_running_stats}".format(**self.__dict__, bias=_bias_repr(self)))
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            # Checkpoints from before version 2 have no num_batches_tracked: keep the module's own count.
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
+                                   else plait.tensor(0, dtype=plait.long))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def forward(self, input):
         self._check_input_dim(input)
+        # torch checks these in F.batch_norm / at::batch_norm; done here so the module's errors match
+        if self.training:
+            _verify_batch_size(input.size())
+        if input.numel() != 0:
+            c = input.shape[1]
+            if not self.training or self.track_running_stats:
+                _check_num_features("running_mean", c, self.running_mean)
+                _check_num_features("running_var", c, self.running_var)
+            _check_num_features("weight", c, self.weight)
+            _check_num_features("bias", c, self.bias)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
@@ -125,24 +196,28 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+        return ("{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}"
+                "{bias}".format(**self.__dict__, bias=_bias_repr(self)))
 
 
 class GroupNorm(Module):
     """Normalisation over groups of channels (and all positions) per sample, with a per-channel affine map."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         kw = {"device": device, "dtype": dtype}
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
         if affine:
             self.weight = Parameter(plait.empty(num_channels, **kw))
-            self.bias = Parameter(plait.empty(num_channels, **kw))
+            if bias:
+                self.bias = Parameter(plait.empty(num_channels, **kw))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -151,10 +226,13 @@ class GroupNorm(Module):
     def reset_parameters(self):
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
+        _check_group_norm(input, self.num_groups, self.weight, self.bias)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return "{num_groups}, {num_channels}, eps={eps}, affine={affine}".format(**self.__dict__)
+        return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}"
+                "{bias}".format(**self.__dict__, bias=_bias_repr(self)))
