@@ -144,3 +144,26 @@ def test_group_norm_against_numpy_and_gradcheck():
         nn.GroupNorm(4, 6)
     with pytest.raises(RuntimeError, match="Expected number of channels in input to be divisible by num_groups"):
         F.group_norm(plait.zeros(2, 5, 3), 2)
+
+
+def test_functional_batch_and_group_norm_check_like_torch():
+    x = plait.randn(4, 3, 5)
+    cases = [  # torch 2.13's messages
+        (lambda: F.batch_norm(x, None, None, training=False), "running_mean must be defined in evaluation mode"),
+        (lambda: F.batch_norm(x, plait.zeros(4), plait.ones(4)), "running_mean should contain 3 elements not 4"),
+        (lambda: F.batch_norm(x, plait.zeros(3), plait.ones(3), plait.ones(4), training=True),
+         "weight should contain 3 elements not 4"),
+        (lambda: F.group_norm(x, 3, plait.ones(4)),
+         "Expected weight to be a vector of size equal to the number of channels in input, but got weight of "
+         "shape [4] and input of shape [4, 3, 5]"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError) as err:
+            call()
+        assert str(err.value) == message
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
+        F.group_norm(plait.randn(1, 3), 3)
+    # an empty batch normalises to an empty result and leaves the running statistics alone
+    running_mean = plait.zeros(3)
+    assert F.batch_norm(plait.randn(0, 3, 5), running_mean, plait.ones(3), training=True).shape == (0, 3, 5)
+    assert running_mean.tolist() == [0.0, 0.0, 0.0]

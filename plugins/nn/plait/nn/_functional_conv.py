@@ -576,6 +576,12 @@ def _verify_batch_size(size):
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
 
 
+def _check_num_features(name, expected, tensor):
+    """at::batch_norm's check that a per-channel tensor has one element per input channel."""
+    if tensor is not None and tensor.numel() != expected:
+        raise RuntimeError(f"{name} should contain {expected} elements not {tensor.numel()}")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
     """Batch normalisation over every dim but 1; in training updates the running stats in place
@@ -585,6 +591,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     c = input.shape[1]
     if training:
         _verify_batch_size(input.size())
+    if not training:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    if input.numel() == 0:
+        return input.clone()  # torch returns an empty result and leaves the running stats alone
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_num_features(name, c, t)
     shape = (1, c) + (1,) * (input.dim() - 2)
     if training or running_mean is None or running_var is None:
         dims = [0, *range(2, input.dim())]
@@ -634,10 +649,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each group of ``C/num_groups`` channels (with all spatial positions) per sample."""
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    _verify_batch_size([input.shape[0] * input.shape[1] // num_groups, num_groups] + list(input.shape[2:]))
     n, c = input.shape[:2]
     if c % num_groups != 0:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got "
                            f"input of shape {_size_list(input)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {_size_list(t)} and input of shape {_size_list(input)}")
     grouped = input.reshape(n, num_groups, -1)
     mean = grouped.mean(dim=-1, keepdim=True)
     centred = grouped - mean

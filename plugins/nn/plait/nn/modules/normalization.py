@@ -11,41 +11,6 @@ from .module import Module
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
-def _verify_batch_size(size):
-    """torch's F._verify_batch_size: a training batch needs more than one value per channel."""
-    size_prods = size[0]
-    for s in size[2:]:
-        size_prods *= s
-    if size_prods == 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
-
-
-def _check_num_features(name, expected, tensor):
-    """at::batch_norm's check that a per-channel tensor has one element per input channel."""
-    if tensor is not None and tensor.numel() != expected:
-        raise RuntimeError(f"{name} should contain {expected} elements not {tensor.numel()}")
-
-
-def _size_list(t):
-    return "[" + ", ".join(str(s) for s in t.shape) + "]"
-
-
-def _check_group_norm(input, num_groups, weight, bias):
-    """The checks F.group_norm / at::group_norm make, in torch's order and with its texts."""
-    if input.dim() < 2:
-        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
-    _verify_batch_size([input.shape[0] * input.shape[1] // num_groups, num_groups] + list(input.shape[2:]))
-    c = input.shape[1]
-    if c % num_groups != 0:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got "
-                           f"input of shape {_size_list(input)} and num_groups={num_groups}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (t.dim() != 1 or t.numel() != c):
-            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
-                               f"but got {name} of shape {_size_list(t)} and input of shape {_size_list(input)}")
-
-
-
 def _bias_repr(module):
     """``, bias=False`` for an affine layer built without its bias. torch 2.13 prints ``bias=...`` always; the
     notes users learn from (torch before 2.13) show layers without it, so plait keeps that form and adds
@@ -127,16 +92,6 @@ class _BatchNorm(Module):
 
     def forward(self, input):
         self._check_input_dim(input)
-        # torch checks these in F.batch_norm / at::batch_norm; done here so the module's errors match
-        if self.training:
-            _verify_batch_size(input.size())
-        if input.numel() != 0:
-            c = input.shape[1]
-            if not self.training or self.track_running_stats:
-                _check_num_features("running_mean", c, self.running_mean)
-                _check_num_features("running_var", c, self.running_var)
-            _check_num_features("weight", c, self.weight)
-            _check_num_features("bias", c, self.bias)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
@@ -230,7 +185,6 @@ class GroupNorm(Module):
                 init.zeros_(self.bias)
 
     def forward(self, input):
-        _check_group_norm(input, self.num_groups, self.weight, self.bias)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
