@@ -2,6 +2,7 @@
 
 The tensor keeps a reference to its Backend (resolved once, at creation), so every op reaches the Array
 API namespace as ``t._backend.xp`` without any lookup or plugin hook."""
+import warnings
 import weakref
 
 from . import _dtype
@@ -10,6 +11,61 @@ from .autograd.grad_mode import state as _grad_state
 from .device import device as _device_cls
 from .ops import _common
 from .ops import elementwise as E, reduction as R, shape as S, indexing as I, linalg as L, inplace as IP
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+_DETACH_VIEW = (
+    "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
+    "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence detach_() "
+    "cannot be called on these gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+    "torch/optim/optimizer.py as the solution.")
+
+# torch's names in the messages of the .grad setter: C++ type names for the gradient, ScalarType names for the tensor
+_CPP_NAMES = {_dtype.bool_: "bool", _dtype.uint8: "unsigned char", _dtype.int8: "signed char",
+              _dtype.int16: "short int", _dtype.int32: "int", _dtype.int64: "long int", _dtype.float16: "c10::Half",
+              _dtype.float32: "float", _dtype.float64: "double"}
+_SCALAR_NAMES = {_dtype.bool_: "Bool", _dtype.uint8: "Byte", _dtype.int8: "Char", _dtype.int16: "Short",
+                 _dtype.int32: "Int", _dtype.int64: "Long", _dtype.float16: "Half", _dtype.float32: "Float",
+                 _dtype.float64: "Double"}
+
+
+def _warn_non_leaf_grad():
+    """torch's warning on reading the (unset) .grad of a non-leaf (plait's own code reads ``_grad``)."""
+    warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=3)
+
+
+def _check_assigned_grad(t, g):
+    """``t.grad = g`` validated as torch's setter does (same checks, same order, same messages)."""
+    if g is t:
+        raise RuntimeError("can't assign Variable as its own grad")
+    if not isinstance(g, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{_graph.type_name_of(g)}")
+    if g._dtype is not t._dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{_CPP_NAMES[g._dtype]}' to a tensor with grad_dtype "
+            f"'{_SCALAR_NAMES[t._dtype]}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's "
+            "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. "
+            "Set grad_dtype with caution. Diverging the dtypes of a tensor and its gradient may break downstream "
+            "systems that assume they match.")
+    gd, td = g._device, t._device
+    if gd.type != td.type:
+        raise RuntimeError(f"attempting to assign a gradient with device type '{gd.type}' to a tensor with device "
+                           f"type '{td.type}'. Please ensure that the gradient and the tensor are on the same device")
+    if g._backend is not t._backend:
+        raise RuntimeError("attempting to assign a gradient to a tensor that has data of a different type")
+    if gd != td:
+        raise RuntimeError(f"attempting to assign a gradient located on device with index '{g.get_device()}' to a "
+                           f"tensor located on device with index '{t.get_device()}'. Please ensure that the gradient "
+                           "and the tensor are on the same device")
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(g._data.shape)}' to a tensor of size "
+                           f"'{list(t._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
 
 
 class Size(tuple):
@@ -42,7 +98,7 @@ def _make(data, backend, device, dtype=None):
     t._device = device
     t._dtype = dtype if dtype is not None else backend.native_to_dtype[data.dtype]
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._vc = [0]
@@ -57,8 +113,9 @@ def _make(data, backend, device, dtype=None):
 class Tensor:
     """A multi-dimensional array on a device, with autograd. Create with ``plait.tensor`` and friends;
     ``plait.Tensor(2, 3)`` / ``plait.Tensor([1, 2])`` behave as torch's legacy constructor (float32)."""
-    __slots__ = ("_data", "_backend", "_device", "_dtype", "_requires_grad", "grad", "grad_fn", "_output_nr",
-                 "_vc", "_contig", "_hooks", "_grad_acc", "_retains_grad", "_view", "__weakref__")
+    # _post_acc_hooks is left unset (so _make pays nothing for it) until a post-accumulate-grad hook is registered
+    __slots__ = ("_data", "_backend", "_device", "_dtype", "_requires_grad", "_grad", "grad_fn", "_output_nr",
+                 "_vc", "_contig", "_hooks", "_grad_acc", "_retains_grad", "_view", "_post_acc_hooks", "__weakref__")
     __array_priority__ = 1000  # NumPy defers binary ops with a tensor to Tensor's reflected methods
 
     def __new__(cls, *args, device=None, dtype=None):
@@ -86,7 +143,7 @@ class Tensor:
         t._device = data._device
         t._dtype = data._dtype
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._vc = data._vc
@@ -230,6 +287,23 @@ class Tensor:
         return self
 
     @property
+    def grad(self):
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            _warn_non_leaf_grad()
+        return g
+
+    @grad.setter
+    def grad(self, g):
+        if g is not None:
+            _check_assigned_grad(self, g)
+        self._grad = g
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
@@ -261,6 +335,18 @@ class Tensor:
             node._pre_hooks = {}
         return _graph._Handle(node._pre_hooks.setdefault(self._output_nr, []), hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor) -> None``, called on this leaf after its ``.grad`` has been accumulated in a backward
+        pass. Returns a handle whose ``remove()`` unregisters the hook."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = getattr(self, "_post_acc_hooks", None)
+        if hooks is None:
+            hooks = self._post_acc_hooks = []
+        return _graph._Handle(hooks, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from . import autograd
         autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -269,6 +355,8 @@ class Tensor:
         return self._alias()
 
     def detach_(self):
+        if self._view is not None:
+            raise RuntimeError(_DETACH_VIEW)
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -432,8 +520,8 @@ class Tensor:
     def __deepcopy__(self, memo):
         out = self.detach().clone()
         out._requires_grad = self._requires_grad
-        if self.grad is not None:
-            out.grad = self.grad.detach().clone()
+        if self._grad is not None:
+            out._grad = self._grad.detach().clone()
         if type(self) is not Tensor:
             out = Tensor._make_subclass(type(self), out, self._requires_grad)
         memo[id(self)] = out

@@ -28,7 +28,8 @@ def test_requires_grad_propagation_and_leaves():
     assert_close(a.grad, np.ones((3, 4)))
     assert (a.requires_grad, b.requires_grad, c.requires_grad) == (True, False, True)
     assert (a.is_leaf, b.is_leaf, c.is_leaf) == (True, True, False)
-    assert c.grad is None
+    with pytest.warns(UserWarning, match="The .grad attribute of a Tensor that is not a leaf Tensor"):
+        assert c.grad is None
     assert c.grad_fn.name() == "AddBackward0" and a.grad_fn is None and b.grad_fn is None
     assert (b * 2).grad_fn is None and not (b * 2).requires_grad
 
@@ -275,9 +276,11 @@ def test_leaf_and_non_leaf_grads(capsys):
     y2 = 2 * x
     loss = (y1 - y2) ** 2
     loss.backward()
-    print("loss.grad:", loss.grad)
-    print("y1.grad:", y1.grad)
-    print("y2.grad:", y2.grad)
+    with pytest.warns(UserWarning, match="The .grad attribute of a Tensor that is not a leaf Tensor") as rec:
+        print("loss.grad:", loss.grad)
+        print("y1.grad:", y1.grad)
+        print("y2.grad:", y2.grad)
+    assert len(rec) == 3  # as torch: a warning for each read of a non-leaf's unset .grad
     print(x.grad)
     print(x.is_leaf)
     print(y1.is_leaf)

@@ -94,7 +94,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if g is not None:
             g = _engine._sum_to(g, t.shape)
             g = g if create_graph else g.detach()
-            t.grad = g if t.grad is None else t.grad + g
+            t.grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -2,7 +2,7 @@
 roots to the leaves. No recursion, so graphs of any depth work. Gradients that reach a node with a
 different shape than its output (broadcasting) are summed down to that shape here, in one place."""
 from . import graph as _graph
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, check_hook_result
 from .grad_mode import _Switch
 
 
@@ -74,15 +74,35 @@ def execute(roots, retain_graph, create_graph, capture=None, accumulate=True, on
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * node.num_outputs
+            if node.__class__ is AccumulateGrad:
+                var = node.variable
+                g = grads[0]
+                wanted = capture is not None and node in capture
+                store = accumulate and (only_leaves is None or node in only_leaves)
+                if g is not None and (wanted or store):
+                    if g._dtype is not var._dtype:
+                        g = g.to(var._dtype)
+                    if var._hooks:  # the leaf's tensor hooks: their result is what is captured and accumulated
+                        g = _run_tensor_hooks(var._hooks, g)
+                if wanted:
+                    for nr, index in capture[node]:
+                        captured[index] = g
+                if store and g is not None:  # as torch: node pre-hooks, accumulation, then node post-hooks
+                    if node._pre_hooks is not None:
+                        g = _run_pre_hooks(node, [g])[0]
+                    if g is not None:
+                        _accumulate_leaf(var, g, create_graph, handed_out)
+                    if node._post_hooks is not None:
+                        for hook in list(node._post_hooks):
+                            hook((), (g,))
+                continue
             if node._pre_hooks is not None:
-                grads = _run_pre_hooks(node, grads)
+                # backward(inputs=[t]) fills a non-leaf t's .grad itself: its retain_grad must not add it again
+                grads = _run_pre_hooks(node, grads, capture[node] if accumulate and capture is not None and
+                                       node in capture else ())
             if capture is not None and node in capture:
                 for nr, index in capture[node]:
                     captured[index] = grads[nr]
-            if node.__class__ is AccumulateGrad:
-                if accumulate and (only_leaves is None or node in only_leaves) and grads[0] is not None:
-                    _accumulate_leaf(node.variable, grads[0], create_graph, handed_out)
-                continue
             if all(g is None for g in grads):
                 input_grads = (None,) * len(node.next_functions)
             else:
@@ -109,24 +129,21 @@ def execute(roots, retain_graph, create_graph, capture=None, accumulate=True, on
     return captured
 
 
-def _run_pre_hooks(node, grads):
+def _run_pre_hooks(node, grads, filled=()):
     hooks = node._pre_hooks
     grads = list(grads)
     for key, fns in hooks.items():
         if key == -1:
             continue
         if isinstance(key, int) and grads[key] is not None:
-            for fn in list(fns):
-                out = fn(grads[key])
-                if out is not None:
-                    grads[key] = out
+            grads[key] = _run_tensor_hooks(fns, grads[key])
     for key, refs in hooks.items():  # retain_grad runs after the user's hooks, as in torch
-        if isinstance(key, tuple) and grads[key[1]] is not None:
+        if isinstance(key, tuple) and grads[key[1]] is not None and not any(nr == key[1] for nr, _ in filled):
             t = refs()
             if t is not None:
                 g = grads[key[1]]
-                g = g if t.grad is None else t.grad + g
-                t.grad = g if _graph._grad_state.enabled else g.detach()
+                g = g if t._grad is None else t._grad + g
+                t._grad = g if _graph._grad_state.enabled else g.detach()
     for fn in hooks.get(-1, ()):
         out = fn(tuple(grads))
         if out is not None:
@@ -134,26 +151,37 @@ def _run_pre_hooks(node, grads):
     return grads
 
 
+def _run_tensor_hooks(fns, g):
+    """A tensor's ``register_hook`` hooks, in order, each given the previous one's result (checked as torch
+    does: a Tensor of the same type and size, or None to keep the gradient)."""
+    for fn in list(fns):
+        out = fn(g)
+        if out is not None:
+            check_hook_result(fn, g, out)
+            g = out
+    return g
+
+
 def _accumulate_leaf(var, g, create_graph, handed_out):
-    hooks = var._hooks
-    if hooks:
-        for fn in list(hooks):
-            out = fn(g)
-            if out is not None:
-                g = out
-    if g._dtype is not var._dtype:
-        g = g.to(var._dtype)
-    if var.grad is None:
+    grad = var._grad
+    if grad is None:
         if not g.is_contiguous():  # a broadcast or transposed array: store it densely, row-major like the leaf
             g = g.contiguous()
         elif id(g) in handed_out:  # someone else holds it
             g = g.clone()
         handed_out.add(id(g))
-        var.grad = g if create_graph else g.detach()
+        var._grad = g if create_graph else g.detach()
     elif create_graph:
-        var.grad = var.grad + g
+        var._grad = grad + g
     else:  # as torch: accumulate into the existing .grad tensor, so references to it stay valid
-        var.grad.add_(g)
+        grad.add_(g)
+    post = getattr(var, "_post_acc_hooks", None)  # unset unless register_post_accumulate_grad_hook was called
+    if post:
+        for fn in list(post):
+            out = fn(var)
+            if out is not None and out is not var:
+                check_hook_result(fn, var, out)
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def roots_for(tensors, grad_tensors):

@@ -1,6 +1,8 @@
 """Whether ops record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` (context managers and
 decorators, as in torch). The flag is a plain attribute read on every op."""
 import functools
+import inspect
+import warnings
 
 
 class _GradState:
@@ -44,13 +46,51 @@ class _Mode:
         return False
 
     def __call__(self, fn):
-        target = self._target
+        return _decorate(self._target, fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+
+def _decorate(target, fn):
+    """``fn`` run under grad mode ``target``, as torch's ``context_decorator``: a generator function gets the
+    mode set each time its body runs (on every resumption) and restored each time it yields."""
+    if inspect.isclass(fn):
+        warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should only "
+                      "decorate functions or methods. To preserve the current behavior of class decoration, you "
+                      "can directly decorate the `__init__` method and nothing else.", FutureWarning, stacklevel=3)
+        cls = fn
+        fn = lambda *args, **kwargs: cls(*args, **kwargs)  # noqa: E731
+    if inspect.isgeneratorfunction(fn):
+        return _wrap_generator(target, fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _Switch(target):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _wrap_generator(target, fn):
+    @functools.wraps(fn)
+    def generator_context(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
             with _Switch(target):
-                return fn(*args, **kwargs)
-        return wrapper
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with _Switch(target):
+                        gen.close()
+                    raise
+                except BaseException as exc:  # thrown in by the caller: pass it on to the generator
+                    with _Switch(target):
+                        response = gen.throw(exc)
+                else:
+                    with _Switch(target):
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+    return generator_context
 
 
 class _NoParamMode(_Mode):
@@ -86,5 +126,10 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
+    def __new__(cls, mode=True):
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # bare ``@inference_mode``, as in torch
+
     def __init__(self, mode=True):
         self._target = not mode

@@ -112,6 +112,33 @@ def _raise_modified(t, node, index, expected, output=False, current=None):
         "use an out-of-place op or .clone() before modifying.")
 
 
+def type_name_of(obj):
+    """The type name CPython's ``tp_name`` gives (what torch's messages show): ``int``, ``A``, ``numpy.ndarray``."""
+    cls = type(obj)
+    if cls.__flags__ & 512 or cls.__module__ == "builtins":  # a class defined in Python, or a builtin
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _legacy_type(t):
+    from .._dtype import LEGACY_NAMES
+    return f"plait.{'cuda.' if t._device.type == 'cuda' else ''}{LEGACY_NAMES[t._dtype]}"
+
+
+def check_hook_result(hook, old, new):
+    """Validate what a tensor hook returned in place of gradient ``old`` (not None), as torch does."""
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type_name_of(new)}'")
+    name = getattr(hook, "__name__", None)
+    if not isinstance(name, str):
+        name = "<unknown>"
+    if new._dtype is not old._dtype or new._device.type != old._device.type:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {_legacy_type(old)} got "
+                           f"{_legacy_type(new)})")
+    if new._data.shape != old._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
 class _Handle:
     """Returned by register_*hook; ``remove()`` unregisters the hook."""
     __slots__ = ("_hooks", "_fn")
