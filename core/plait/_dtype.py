@@ -190,3 +190,11 @@ class iinfo:
 
     def __repr__(self):
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+CPP_NAMES = {  # torch's C++ type names, as its messages print them
+    bool_: "bool", uint8: "unsigned char", int8: "signed char", int16: "short int", int32: "int", int64: "long int",
+    float16: "c10::Half", float32: "float", float64: "double"}
+SCALAR_NAMES = {  # torch's ScalarType names (Float, Long...)
+    bool_: "Bool", uint8: "Byte", int8: "Char", int16: "Short", int32: "Int", int64: "Long", float16: "Half",
+    float32: "Float", float64: "Double"}

@@ -26,12 +26,7 @@ _DETACH_VIEW = (
     "torch/optim/optimizer.py as the solution.")
 
 # torch's names in the messages of the .grad setter: C++ type names for the gradient, ScalarType names for the tensor
-_CPP_NAMES = {_dtype.bool_: "bool", _dtype.uint8: "unsigned char", _dtype.int8: "signed char",
-              _dtype.int16: "short int", _dtype.int32: "int", _dtype.int64: "long int", _dtype.float16: "c10::Half",
-              _dtype.float32: "float", _dtype.float64: "double"}
-_SCALAR_NAMES = {_dtype.bool_: "Bool", _dtype.uint8: "Byte", _dtype.int8: "Char", _dtype.int16: "Short",
-                 _dtype.int32: "Int", _dtype.int64: "Long", _dtype.float16: "Half", _dtype.float32: "Float",
-                 _dtype.float64: "Double"}
+_CPP_NAMES, _SCALAR_NAMES = _dtype.CPP_NAMES, _dtype.SCALAR_NAMES
 
 
 def _warn_non_leaf_grad():
@@ -509,7 +504,9 @@ class Tensor:
     def __format__(self, spec):
         if self._data.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:  # as torch: a format spec applies to one number only
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __reduce_ex__(self, protocol):
         from .serialization import _rebuild_tensor

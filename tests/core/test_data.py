@@ -45,7 +45,7 @@ def test_tensor_dataset_items_and_len():
     assert len(ds) == 10
     xi, yi = ds[3]
     assert xi.tolist() == [6.0, 7.0] and yi.item() == 3
-    with pytest.raises(ValueError, match="Size mismatch"):
+    with pytest.raises(AssertionError, match="Size mismatch"):
         TensorDataset(x, plait.arange(9))
 
 
@@ -348,3 +348,8 @@ def test_fast_path_matches_slow_path():
     for (fx, fy), (sx, sy) in zip(fast, slow):
         assert fx.tolist() == sx.tolist() and fy.tolist() == sy.tolist()
         assert fx.dtype == sx.dtype and fy.dtype == sy.dtype
+
+
+def test_random_split_accepts_numpy_integer_lengths():
+    parts = random_split(range(10), [np.int64(3), np.int32(7)], generator=plait.Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [3, 7]

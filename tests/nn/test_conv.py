@@ -143,7 +143,7 @@ def test_conv2d_wrong_rank_message_is_torchs():
 
 
 def test_conv2d_input_smaller_than_kernel_raises():
-    with pytest.raises(RuntimeError, match="Output size is too small"):
+    with pytest.raises(RuntimeError, match=r"Kernel size: \(3 x 3\). Kernel size can't be greater than actual"):
         F.conv2d(plait.zeros(1, 1, 2, 2), plait.zeros(1, 1, 3, 3))
 
 
@@ -461,3 +461,31 @@ def test_input_gradient_of_conv_is_row_major():
     F.conv2d(x, plait.randn(4, 3, 3, 3), padding=1).sum().backward()
     assert x.grad.is_contiguous()
     assert x.grad.view(-1).shape == (2 * 3 * 6 * 6,)
+
+
+def test_conv_dtype_and_kernel_size_messages_are_torchs():
+    cases = [  # torch 2.13's messages
+        (lambda: F.conv2d(plait.randn(1, 1, 4, 4), plait.randn(1, 1, 5, 5)),
+         "Calculated padded input size per channel: (4 x 4). Kernel size: (5 x 5). Kernel size can't be greater "
+         "than actual input size"),
+        (lambda: F.conv1d(plait.randn(1, 1, 4), plait.randn(1, 1, 5)),
+         "Calculated padded input size per channel: (4). Kernel size: (5). Kernel size can't be greater than "
+         "actual input size"),
+        (lambda: F.conv2d(plait.randn(1, 1, 4, 4).double(), plait.randn(1, 1, 3, 3)),
+         "expected scalar type Double but found Float"),
+        (lambda: F.conv2d(plait.randn(1, 1, 4, 4), plait.randn(1, 1, 3, 3), plait.randn(1).double()),
+         "Input type (float) and bias type (double) should be the same"),
+        (lambda: F.conv_transpose2d(plait.randn(1, 1, 4, 4), plait.randn(1, 1, 3, 3).double()),
+         "expected scalar type Float but found Double"),
+        (lambda: F.interpolate(plait.randn(1, 1, 9), scale_factor=0.1),
+         "Input and output sizes should be greater than 0, but got input (W: 9) and output (W: 0)"),
+        (lambda: F.interpolate(plait.randn(1, 1, 1, 9), scale_factor=0.7, mode="bilinear"),
+         "Input and output sizes should be greater than 0, but got input (H: 1, W: 9) output (H: 0, W: 6)"),
+        (lambda: F.linear(plait.randn(2, 3), plait.randn(4, 3).double()),
+         "expected m1 and m2 to have the same dtype, but got: float != double"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError) as err:
+            call()
+        assert str(err.value) == message
+    assert tuple(F.conv2d(plait.randn(1, 1, 4, 4), plait.randn(1, 1, 3, 3), dilation=2, padding=1).shape) == (1, 1, 2, 2)

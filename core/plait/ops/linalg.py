@@ -1,6 +1,7 @@
 """Matrix products: matmul with broadcasting, mm/bmm/mv/dot/outer, addmm (what Linear uses)."""
 import math
 
+from .. import _dtype
 from ..autograd.graph import Op
 from ._common import Tensor, check_same_device, label, needs_other
 
@@ -70,10 +71,11 @@ def _promote(a, b, name):
         raise TypeError(f"{name}(): argument 'other' must be Tensor, not "
                         f"{type(b if isinstance(a, Tensor) else a).__name__}")
     if a._dtype is not b._dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a._dtype.name} != {b._dtype.name}"
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dtype.CPP_NAMES[a._dtype]} != "
+                           f"{_dtype.CPP_NAMES[b._dtype]}"
                            if a.ndim == 2 and b.ndim == 2 else
-                           f"expected scalar type {a._dtype.name.capitalize()} but found "
-                           f"{b._dtype.name.capitalize()}")
+                           f"expected scalar type {_dtype.SCALAR_NAMES[a._dtype]} but found "
+                           f"{_dtype.SCALAR_NAMES[b._dtype]}")
     check_same_device(a, b)
     return a, b
 

@@ -2,6 +2,7 @@
 import bisect
 import itertools
 import math
+import numbers
 import warnings
 
 from ..._dtype import int64
@@ -49,7 +50,7 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset needs at least one tensor")
         n = tensors[0].size(0)
         if any(t.size(0) != n for t in tensors):
-            raise ValueError("Size mismatch between tensors")
+            raise AssertionError("Size mismatch between tensors")  # torch's type and text
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -155,6 +156,10 @@ class ChainDataset(IterableDataset):
         return sum(len(d) for d in self.datasets)
 
 
+def _as_int_if_integral(x):
+    return int(x) if isinstance(x, numbers.Integral) and not isinstance(x, bool) else x
+
+
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given ``lengths``.
 
@@ -163,7 +168,7 @@ def random_split(dataset, lengths, generator=None):
     ``generator`` (a :class:`plait.Generator`) makes the split reproducible; without one a seed is drawn
     from plait's global RNG.
     """
-    lengths = list(lengths)
+    lengths = [_as_int_if_integral(x) for x in lengths]  # NumPy integers count as ints, as in torch
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = []

@@ -581,7 +581,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError(f"Expected target of shape {list(input.shape)} for class probabilities (same as "
                              f"input), got {list(target.shape)}; class-index targets must be integers")
         if ignore_index >= 0:
-            raise ValueError("ignore_index is not supported for floating point target")
+            raise RuntimeError("ignore_index is not supported for floating point target")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         prod = logp * target

@@ -14,6 +14,8 @@ from itertools import repeat
 import plait
 from plait.ops import window  # the core's im2col/col2im (backends may provide fast kernels)
 
+from plait._dtype import CPP_NAMES, SCALAR_NAMES  # torch's type names, for its messages
+
 from ._functional_basic import _torch_node_name
 
 
@@ -191,6 +193,20 @@ def _conv_padding(padding, kernel, dilation, stride, nd):
     return [(p, p) for p in _ntuple(nd)(padding)]
 
 
+def _check_conv_geometry(x, w, bias, pads, dilation, nd):
+    """torch's dtype and kernel-size checks for a convolution (``x``/``w`` in their 2-d form)."""
+    if w.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {SCALAR_NAMES[x.dtype]} but found {SCALAR_NAMES[w.dtype]}")
+    if bias is not None and bias.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({CPP_NAMES[x.dtype]}) and bias type ({CPP_NAMES[bias.dtype]}) should be "
+                           "the same")
+    padded = [size + lo + hi for size, (lo, hi) in zip(x.shape[2:], pads)][-nd:]
+    kernel = [d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation)][-nd:]
+    if any(k > p for k, p in zip(kernel, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, kernel))}). Kernel size can't be greater than actual input size")
+
+
 def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
     name = f"conv{nd}d"
     x = _check_conv_input(input, weight, groups, nd, name)
@@ -202,6 +218,7 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
         x, w = x.unsqueeze(2), weight.unsqueeze(2)
         stride, dilation, pads = (1, *stride), (1, *dilation), [(0, 0), *pads]
     out_ch, in_per_group, kh, kw = w.shape
+    _check_conv_geometry(x, w, bias, pads, dilation, nd)
     # Columns as one (C*kh*kw, N*Ho*Wo) matrix per group: the forward and both gradients are one matrix
     # product each (per-sample products are many small, slow ones).
     cols = _im2col(x, (kh, kw), dilation, (*pads[0], *pads[1]), stride, batch_inside=True)
@@ -236,6 +253,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-d convolution (the gradient of conv2d w.r.t. its input); weight (C_in, C_out/groups, kh, kw)."""
     x = _check_conv_input(input, weight, groups, 2, "conv_transpose2d", transposed=True)
+    if weight.dtype != x.dtype:
+        raise RuntimeError(f"expected scalar type {SCALAR_NAMES[x.dtype]} but found {SCALAR_NAMES[weight.dtype]}")
     (sh, sw), (ph, pw), (oph, opw), (dh, dw) = _pair(stride), _pair(padding), _pair(output_padding), _pair(dilation)
     if oph >= max(sh, dh) or opw >= max(sw, dw):
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
@@ -942,6 +961,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = (None,) * nd
     else:
         raise ValueError("either size or scale_factor should be defined")
+    if min(in_sizes) <= 0 or min(out_sizes) <= 0:
+        axes = ("D", "H", "W")[3 - nd:]
+        shown_in = ", ".join(f"{a}: {v}" for a, v in zip(axes, in_sizes))
+        shown_out = ", ".join(f"{a}: {v}" for a, v in zip(axes, out_sizes))
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({shown_in})"
+                           f"{' and' if nd == 1 else ''} output ({shown_out})")
     if mode == "area":
         return _adaptive_avg(input, out_sizes, nd)
     kind = "nearest" if mode == "nearest" else "nearest-exact" if mode == "nearest-exact" else \
