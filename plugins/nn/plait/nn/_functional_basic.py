@@ -4,7 +4,6 @@ Everything is composed from plait Tensor ops, so it runs on every backend and au
 backward passes; the few places that guard numerics (log-sum-exp, clamped logs) say why.
 """
 import functools
-import inspect
 import math
 import warnings
 
@@ -381,16 +380,14 @@ def _pointwise_loss(fn, input, target, size_average, reduce, reduction):
 def _torch_node_name(node_name):
     """Composite functions name their final graph node as torch names its fused op (``MseLossBackward0``,
     ``ConvolutionBackward0``...), so ``out.grad_fn`` prints as in torch. ``node_name`` is a string, or a
-    function of the call's arguments (a dict by parameter name) returning the name or None (leave it)."""
+    function of the call's ``(args, kwargs)`` returning the name or None (leave it)."""
     from plait.ops._common import label
 
     def decorate(fn):
-        signature = inspect.signature(fn)
-
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             out = fn(*args, **kwargs)
-            name = node_name(signature.bind(*args, **kwargs).arguments) if callable(node_name) else node_name
+            name = node_name(args, kwargs) if callable(node_name) else node_name
             if name is not None:
                 label(out[0] if isinstance(out, tuple) else out, name)
             return out
@@ -398,10 +395,15 @@ def _torch_node_name(node_name):
     return decorate
 
 
-def _nll_node_name(arguments):
-    if arguments["target"].is_floating_point():
+def _argument(args, kwargs, position, name):
+    """A call's argument, given by position or keyword."""
+    return args[position] if len(args) > position else kwargs[name]
+
+
+def _nll_node_name(args, kwargs):
+    if _argument(args, kwargs, 1, "target").is_floating_point():
         return None  # class probabilities: torch composes them too
-    return "NllLoss2DBackward0" if arguments["input"].dim() >= 3 else "NllLossBackward0"
+    return "NllLoss2DBackward0" if _argument(args, kwargs, 0, "input").dim() >= 3 else "NllLossBackward0"
 
 
 @_torch_node_name("MseLossBackward0")

@@ -16,12 +16,13 @@ from plait.ops import window  # the core's im2col/col2im (backends may provide f
 
 from plait._dtype import CPP_NAMES, SCALAR_NAMES  # torch's type names, for its messages
 
-from ._functional_basic import _torch_node_name
+from ._functional_basic import _argument, _torch_node_name
 
 
 def _when_batched(node_name, batched_dim):
     """torch's node name for a batched call; an unbatched one ends in torch's squeeze, as plait's does."""
-    return _torch_node_name(lambda arguments: node_name if arguments["input"].dim() == batched_dim else None)
+    return _torch_node_name(lambda args, kwargs: node_name if _argument(args, kwargs, 0, "input").dim() == batched_dim
+                            else None)
 
 __all__ = [
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
