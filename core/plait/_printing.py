@@ -50,20 +50,15 @@ class _Formatter:
         absvals = [abs(v) for v in finite]
         lo, hi = min(absvals), max(absvals)
         self.int_mode = all(v == math.ceil(v) for v in finite)
-        if self.int_mode:
-            if hi / lo > 1000.0 or hi > 1.0e8:
-                self.sci_mode = True
-                widths = [len(f"{v:.{p}e}") for v in finite]
-            else:
-                widths = [len(f"{v:.0f}") + 1 for v in finite]
-        elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-            self.sci_mode = True
+        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if PRINT_OPTS.sci_mode is None \
+            else PRINT_OPTS.sci_mode  # a forced mode also decides the widths, as in torch
+        if self.sci_mode:
             widths = [len(f"{v:.{p}e}") for v in finite]
+        elif self.int_mode:
+            widths = [len(f"{v:.0f}") + 1 for v in finite]
         else:
             widths = [len(f"{v:.{p}f}") for v in finite]
         self.max_width = max([self.max_width] + widths)
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
         # as in torch, nan/inf take no part in the width (they are right-aligned to it, or overflow it)
 
     def _plain(self, v):

@@ -142,11 +142,19 @@ def _contains_array(data):
     return _is_array_like(first)
 
 
+def _wrap_foreign(arr, backend, dev):
+    if arr.dtype not in backend.native_to_dtype:
+        supported = ", ".join(sorted({d.name for d in backend.native_to_dtype.values()}))
+        raise TypeError(f"can't convert an array of dtype {arr.dtype} to a plait tensor; the supported dtypes are: "
+                        f"{supported}")
+    return _graph._make(arr, backend, dev)
+
+
 def _from_foreign(obj, backend, dev, copy):
     """A tensor from another library's array (NumPy, CuPy, a DLPack producer) on ``dev``."""
     if backend.owns(obj):
         arr = backend.xp.asarray(obj, copy=True) if copy else obj
-        return _graph._make(arr, backend, dev)
+        return _wrap_foreign(arr, backend, dev)
     try:
         src = _registry._registry.for_array(obj)
     except TypeError:
@@ -157,7 +165,7 @@ def _from_foreign(obj, backend, dev, copy):
         arr = backend.from_host(obj, dev)
     if copy:
         arr = backend.xp.asarray(arr, copy=True)
-    return _graph._make(arr, backend, dev)
+    return _wrap_foreign(arr, backend, dev)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -181,7 +189,7 @@ def from_numpy(ndarray):
     if not (hasattr(ndarray, "__array_interface__") and hasattr(ndarray, "dtype")):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     backend, dev = resolve("cpu")
-    return _graph._make(backend.from_numpy(ndarray), backend, dev)
+    return _wrap_foreign(backend.from_numpy(ndarray), backend, dev)
 
 
 def from_dlpack(ext_tensor):

@@ -290,3 +290,10 @@ def test_finfo_iinfo():
     assert plait.iinfo(plait.int64).max == 2 ** 63 - 1
     with pytest.raises(TypeError):
         plait.finfo(plait.int32)
+
+
+def test_arrays_of_unsupported_dtypes_are_refused_clearly():
+    np = pytest.importorskip("numpy")
+    for make in (plait.as_tensor, plait.tensor, plait.from_numpy):
+        with pytest.raises(TypeError, match="can't convert an array of dtype .*uint16.* supported dtypes are: bool"):
+            make(np.zeros(3, dtype=np.uint16))

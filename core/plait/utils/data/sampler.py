@@ -1,4 +1,6 @@
 """Samplers: iterables of dataset indices (torch.utils.data.sampler's names and behaviour)."""
+import itertools
+
 from ._generator import Generator, _fresh_generator
 
 
@@ -55,11 +57,10 @@ class RandomSampler(Sampler):
         if self.replacement:
             return iter(gen._randint(n, self.num_samples))
         full, rest = divmod(self.num_samples, n)
-        out = []
-        for _ in range(full):
-            out += gen._randperm(n)
-        out += gen._randperm(n)[:rest]
-        return iter(out)
+        perms = [gen._randperm(n) for _ in range(full)]
+        if rest:
+            perms.append(gen._randperm(n)[:rest])
+        return itertools.chain.from_iterable(perms)  # no concatenated copy of the permutations
 
     def __len__(self):
         return self.num_samples
