@@ -489,3 +489,15 @@ def test_conv_dtype_and_kernel_size_messages_are_torchs():
             call()
         assert str(err.value) == message
     assert tuple(F.conv2d(plait.randn(1, 1, 4, 4), plait.randn(1, 1, 3, 3), dilation=2, padding=1).shape) == (1, 1, 2, 2)
+
+
+def test_conv_transpose2d_output_size_like_torch():
+    m = nn.ConvTranspose2d(2, 3, 3, stride=2)
+    assert tuple(m(plait.randn(1, 2, 5, 7), output_size=[12, 16]).shape) == (1, 3, 12, 16)
+    assert tuple(m(plait.randn(2, 5, 7), output_size=[3, 12, 16]).shape) == (3, 12, 16)  # unbatched: C + spatial
+    with pytest.raises(ValueError) as err:
+        m(plait.randn(1, 2, 5, 7), output_size=[11, 18])
+    assert str(err.value) == ("requested an output size of [11, 18], but valid sizes range from [11, 15] to [12, 16] "
+                              "(for an input of plait.Size([5, 7]))")
+    with pytest.raises(ValueError, match=r"ConvTranspose2D: for 3D input, output_size must have 2 or 3 elements"):
+        m(plait.randn(2, 5, 7), output_size=[1, 3, 12, 16])

@@ -144,30 +144,29 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
                          groups, bias, padding_mode, device, dtype)
 
-    def _output_padding(self, input, output_size):
+    def _output_padding(self, input, output_size, num_spatial_dims=2):
+        """torch's _ConvTransposeNd._output_padding: the output_padding that gives ``output_size``."""
         if output_size is None:
             return self.output_padding
         output_size = list(output_size)
-        k = input.dim() - 2
-        if len(output_size) == k + 2:
-            output_size = output_size[2:]
+        k = num_spatial_dims
+        non_spatial = 2 if input.dim() == k + 2 else 1
+        if len(output_size) == non_spatial + k:
+            output_size = output_size[non_spatial:]
         if len(output_size) != k:
-            raise ValueError(f"ConvTranspose{k}D: for {input.dim()}D input, output_size must have {k} or {k + 2} "
-                             f"elements (got {len(output_size)})")
-        result = []
-        for d in range(k):
-            dim_size = input.shape[d + 2]
-            min_size = ((dim_size - 1) * self.stride[d] - 2 * self.padding[d]
-                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-            max_size = min_size + self.stride[d] - 1
-            if not min_size <= output_size[d] <= max_size:
+            raise ValueError(f"ConvTranspose{k}D: for {input.dim()}D input, output_size must have {k} or "
+                             f"{non_spatial + k} elements (got {len(output_size)})")
+        min_sizes = [(input.shape[d + non_spatial] - 1) * self.stride[d] - 2 * self.padding[d]
+                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(k)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
+            if size < lo or size > hi:
+                # torch prints input.size()[2:], which for unbatched input starts at the first spatial dim
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
-                                 f"{[min_size]} to {[max_size]} (for an input of {list(input.shape[2:])})")
-            result.append(output_size[d] - min_size)
-        return tuple(result)
+                                 f"{min_sizes} to {max_sizes} (for an input of {plait.Size(input.shape[2:])})")
+        return tuple(size - lo for size, lo in zip(output_size, min_sizes))
 
     def forward(self, input, output_size=None):
-        batched = input if input.dim() != 3 else input.unsqueeze(0)
-        output_padding = self._output_padding(batched, output_size)
+        output_padding = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)
