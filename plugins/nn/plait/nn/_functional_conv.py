@@ -359,7 +359,7 @@ class _WindowMax(plait.autograd.Function):
         key_dtype = plait.uint8 if 2 * size < 256 else plait.int64
         offsets = plait.arange(size, dtype=key_dtype, device=windows.device).reshape(shape)
         key = (windows == values).to(key_dtype) * (size - offsets)
-        if windows.dtype.is_floating_point:
+        if windows.dtype.is_floating_point and values.isnan().any().item():  # amax is NaN where a window has one
             key = key + windows.isnan().to(key_dtype) * (offsets + (size + 1))
         if inside is not None:
             key = key * inside.to(key_dtype)
