@@ -35,3 +35,15 @@ def test_missing_plugin_attribute_names_the_distribution():
     """)
     assert out.returncode == 0, out.stderr
     assert "plait.optim" in out.stdout
+
+
+def test_unknown_attribute_is_a_plain_attribute_error():
+    out = _run("""
+        import plait
+        try:
+            plait.no_such_thing
+        except AttributeError as exc:
+            print(exc)
+    """)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "module 'plait' has no attribute 'no_such_thing'"

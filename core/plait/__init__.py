@@ -193,7 +193,7 @@ def __getattr__(name):
         raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
     import importlib
     from ._missing import FIRST_PARTY
-    if name in FIRST_PARTY or any(ext.get("name") == name for ext in backends.extensions()):
+    if name in FIRST_PARTY or _builtins.any(ext.get("name") == name for ext in backends.extensions()):
         try:
             return importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -6,6 +6,7 @@ any earlier file intact; the new file gets the permissions ``open(path, "wb")`` 
 
 The object around the tensors (dicts, lists, tuples, numbers, strings, None, dtypes, devices) is stored as JSON
 in the ``plait.structure`` metadata entry; tensors appear there as ``{"__tensor__": name}``."""
+import errno
 import io
 import json
 import math
@@ -24,6 +25,7 @@ _ST_UNSUPPORTED = frozenset({"BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3",
                              "U64", "C64"})
 _MAX_HEADER = 100 * 1024 * 1024
 _MAX_DIM = 2 ** 63 - 1
+_MAX_NDIM = 64  # more dims than any backend supports; also bounds the size arithmetic on hostile headers
 FORMAT_KEY = "plait.structure"
 #: metadata key of the structure encoding's version. Files without it (the first format) decoded every JSON
 #: object as an OrderedDict; version 2 keeps dict and OrderedDict apart.
@@ -141,6 +143,8 @@ def _atomic_write(path, write):
     target. The new file gets the mode ``open(path, "wb")`` would give it (0666 & ~umask, or the existing file's
     mode and, where permitted, owner). A target that is not a regular file (a FIFO, /dev/null) is opened and
     written directly, as ``open`` would."""
+    if str(path).endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, "plait.save needs a file name, got a folder path", str(path))
     target = os.path.realpath(path)  # through symlinks: the link stays, its target gets the data
     try:
         st = os.stat(target)
@@ -151,7 +155,18 @@ def _atomic_write(path, write):
             write(out)
         return
     folder = os.path.dirname(target)
-    fd, tmp = _create_temp(folder)
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")  # torch.save's text
+    if st is not None and not os.access(target, os.W_OK):
+        # open(path, "wb") would refuse a read-only file; replacing it by rename must not bypass that
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+    try:
+        fd, tmp = _create_temp(folder)
+    except PermissionError:
+        # the temporary file needs a writable folder, even where the file itself is writable
+        raise PermissionError(errno.EACCES, f"Permission denied: plait.save writes a temporary file beside "
+                                            f"the target and renames it, and folder {folder!r} is not writable",
+                              str(path)) from None
     try:
         with os.fdopen(fd, "wb") as out:
             if st is not None:
@@ -298,6 +313,8 @@ def _check_entry(key, info, data_len):
     begin, end = offsets
     if begin > end:
         raise _Invalid(f"tensor {key!r} has data_offsets {offsets} that end before they begin")
+    if len(shape) > _MAX_NDIM:
+        raise _Invalid(f"tensor {key!r} has {len(shape)} dimensions (at most {_MAX_NDIM} are supported)")
     nbytes = math.prod(shape) * dt.itemsize
     if end - begin != nbytes:
         raise _Invalid(f"tensor {key!r} of dtype {code} and shape {shape} needs {nbytes} bytes, but its "

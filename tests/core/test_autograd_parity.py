@@ -438,3 +438,23 @@ def test_leaf_hook_order_matches_torch():
     log.clear()
     (g,) = plait.autograd.grad(y.sum(), x)  # a captured leaf gets its tensor hooks only, as in torch
     assert g.tolist() == [20.0, 20.0] and log == [("tensor", [2.0, 2.0])]
+
+
+def test_function_gradients_take_their_inputs_dtype_like_torch():
+    class Widening(plait.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            return z * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.double()  # torch casts this back to the input's float32
+
+    x = plait.ones(3, requires_grad=True)
+    z = x * 2
+    z.register_hook(lambda g: plait.ones(3))  # a float32 gradient is what the hook must see and may return
+    Widening.apply(z).sum().backward()
+    assert x.grad.dtype == plait.float32 and x.grad.tolist() == [2.0, 2.0, 2.0]
+    z = x * 2
+    Widening.apply(z).sum().backward(inputs=[z])
+    assert z.grad.dtype == plait.float32

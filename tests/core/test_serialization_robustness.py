@@ -548,3 +548,28 @@ def test_every_dtype_round_trips_through_a_file_object():
         a, b = plait.load(buf)
         assert a is b and a.dtype is d and a.shape == (2, 3)
         np.testing.assert_array_equal(to_np(a), to_np(t))
+
+
+def test_save_refuses_what_open_would_and_names_the_callers_path(tmp_path):
+    t = plait.ones(2)
+    with pytest.raises(RuntimeError, match=r"Parent directory .*nope does not exist\."):
+        plait.save(t, tmp_path / "nope" / "x.pt")
+    with pytest.raises(IsADirectoryError):
+        plait.save(t, str(tmp_path / "sub") + "/")
+    if os.geteuid() != 0:  # root may write anything
+        target = tmp_path / "ro.pt"
+        plait.save(t, target)
+        os.chmod(target, 0o444)
+        with pytest.raises(PermissionError) as err:
+            plait.save(plait.zeros(2), target)
+        assert err.value.filename == str(target)
+        assert plait.load(target).tolist() == [1.0, 1.0]
+
+
+def test_shapes_with_absurd_ranks_are_rejected_before_any_size_arithmetic(tmp_path):
+    # 100,000 dims of 2**62 would take minutes of big-integer products; the rank check comes first
+    header = json.dumps({"t0": {"dtype": "F32", "shape": [2 ** 62] * 100000, "data_offsets": [0, 4]}}).encode()
+    path = tmp_path / "evil.pt"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
+    with pytest.raises(plait.serialization.CheckpointError, match="100000 dimensions"):
+        plait.load(path)

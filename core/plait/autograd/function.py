@@ -51,7 +51,10 @@ class FunctionCtx(Node):
         if len(result) != n:
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
                                f"(expected {n}, got {len(result)})")
-        return result
+        # as torch's validate_outputs: a gradient takes its input's dtype (a Function may return another)
+        Tensor = _graph.Tensor
+        return tuple(r.to(d) if isinstance(r, Tensor) and d is not None and r._dtype is not d else r
+                     for r, d in zip(result, self.__dict__["in_dtypes"]))
 
 
 def _zeros_like_meta(node, i):
@@ -101,6 +104,7 @@ class Function(metaclass=_FunctionMeta):
         if not requires:
             return outputs
         ctx.next_functions = tuple(edge_of(a) if isinstance(a, Tensor) else _NO_EDGE for a in args)
+        ctx.__dict__["in_dtypes"] = tuple(a._dtype if isinstance(a, Tensor) else None for a in args)
         non_diff = ctx.__dict__.get("non_differentiable", ())
         dirty = ctx.__dict__.get("dirty", ())
         wrapped = []
