@@ -8,7 +8,6 @@ import os
 import random
 import stat
 import struct
-import sys
 import tracemalloc
 from collections import OrderedDict
 
