@@ -379,11 +379,6 @@ class _WindowMax(plait.autograd.Function):
         return grad.unsqueeze(ctx.dim) * ctx.first, None, None, None
 
 
-def _take_max(windows, dim, inside=None, want_offset=False):
-    """(max over ``dim``, offset of the first maximum or None) with torch's pooling gradient."""
-    return _WindowMax.apply(windows, dim, inside, want_offset)
-
-
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
     name = f"max_pool{nd}d"
     expand = _ntuple(nd)
@@ -401,7 +396,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         with plait.no_grad():
             ones = plait.ones((1, 1, *x.shape[-2:]), dtype=plait.uint8, device=x.device)
             inside = _Im2Col.apply(ones, kernel, dilation, pads, stride, tuple(cols.shape[-2:]), 0)
-    out, arg = _take_max(cols, 2, inside, return_indices)
+    out, arg = _WindowMax.apply(cols, 2, inside, return_indices)
     out = _pool_output(out, input, nd)
     if not return_indices:
         return out
@@ -562,7 +557,7 @@ def _adaptive_max(input, output_size, return_indices, nd):
     (rows, kh), (cols, kw) = idx
     ho, wo = sizes
     windows = gathered.reshape(n, c, ho, kh, wo, kw).permute(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, kh * kw)
-    out, arg = _take_max(windows, -1, None, return_indices)
+    out, arg = _WindowMax.apply(windows, -1, None, return_indices)
     out = _pool_output(out, input, nd)
     if not return_indices:
         return out
