@@ -120,3 +120,20 @@ def test_module_to_cuda_trains():
         loss.backward()
         opt.step()
     assert loss.item() < first
+
+
+@gpu
+def test_dataloader_pin_memory_gives_page_locked_batches_that_copy_to_cuda():
+    import warnings
+
+    import cupy
+    from plait.utils.data import DataLoader, TensorDataset
+    ds = TensorDataset(plait.arange(12.0).reshape(6, 2), plait.arange(6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "no accelerator" warning: pinning really happens
+        batches = list(DataLoader(ds, batch_size=3, pin_memory=True, num_workers=1))
+    x, y = batches[0]
+    assert x.device.type == "cpu" and x.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    attributes = cupy.cuda.runtime.pointerGetAttributes(x.numpy().ctypes.data)
+    assert attributes.type == cupy.cuda.runtime.memoryTypeHost
+    assert x.to("cuda").cpu().tolist() == x.tolist()

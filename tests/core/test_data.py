@@ -251,12 +251,6 @@ def test_iterable_dataset_loader():
         len(loader)  # Stream has no __len__
 
 
-def test_num_workers_runs_in_main_process():
-    loader = DataLoader(Squares(4), batch_size=2, num_workers=2, pin_memory=True, persistent_workers=True)
-    assert [b.tolist() for b in loader] == [[0, 1], [4, 9]]
-    assert get_worker_info() is None
-
-
 # ------------------------------------------------------------------ fast path
 def test_fast_path_gathers_batches_without_per_sample_getitem(monkeypatch):
     x, y = xy(20)
