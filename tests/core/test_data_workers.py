@@ -365,3 +365,20 @@ def test_pin_memory_without_an_accelerator_warns_as_torch_and_changes_nothing():
     with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
         batches = list(DataLoader(Squares(4), batch_size=2, pin_memory=True, num_workers=1))
     assert [i.tolist() for _, i, _ in batches] == [[0, 1], [2, 3]]
+
+
+def test_memory_of_a_long_run_stays_flat():
+    import tracemalloc
+    loader = DataLoader(Squares(400, size=(32, 32, 16)), batch_size=2, num_workers=2, persistent_workers=True)
+    tracemalloc.start()
+    try:
+        for epoch in range(3):
+            for _ in loader:
+                pass
+            if epoch == 0:
+                after_first = tracemalloc.get_traced_memory()[0]
+        growth = tracemalloc.get_traced_memory()[0] - after_first
+    finally:
+        tracemalloc.stop()
+        loader._iterator._shutdown_workers()
+    assert growth < 1 << 20, f"{growth} bytes more after two more epochs of 200 batches"
