@@ -50,6 +50,7 @@ from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from . import cuda  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from . import utils  # noqa: E402,F401  (plait.utils.data, as torch.utils.data)
+from . import distributed  # noqa: E402,F401  (collectives over MPI; mpi4py is imported on init_process_group)
 from .utils.data._generator import Generator  # noqa: E402
 
 # torch's aliases for dtypes

@@ -918,3 +918,19 @@ def test_deepcopy_keeps_requires_grad_and_grad():
     assert y.requires_grad and y.is_leaf and y.grad.tolist() == [2.0, 2.0] and y is not x
     y.grad.add_(1)
     assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_queue_callback_runs_once_after_the_backward_pass():
+    from plait.autograd import engine
+    order = []
+    w = plait.ones(3, requires_grad=True)
+
+    def hook(grad):
+        engine.queue_callback(lambda: order.append(("callback", w.grad is not None)))
+        order.append("hook")
+        return grad
+    w.register_hook(hook)
+    (w * 2).sum().backward()
+    assert order == ["hook", ("callback", True)]  # after accumulation into .grad
+    with pytest.raises(RuntimeError, match="Final callbacks can only be installed during backward pass"):
+        engine.queue_callback(lambda: None)

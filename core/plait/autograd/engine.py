@@ -1,9 +1,35 @@
 """The backward pass: an iterative topological walk (Kahn's algorithm over dependency counts) from the
 roots to the leaves. No recursion, so graphs of any depth work. Gradients that reach a node with a
 different shape than its output (broadcasting) are summed down to that shape here, in one place."""
+import threading
+
 from . import graph as _graph
 from .graph import AccumulateGrad, check_hook_result
 from .grad_mode import _Switch
+
+
+class _Callbacks(threading.local):
+    """Per thread: one list of final callbacks for each backward pass running (nested passes stack)."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_callbacks = _Callbacks()
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``); DistributedDataParallel waits for its gradient
+    reductions this way."""
+    if not _callbacks.stack:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _callbacks.stack[-1].append(callback)
+
+
+def _run_final_callbacks(queued):
+    while queued:  # a callback may queue another
+        queued.pop(0)()
 
 
 def _sum_to(g, shape):
@@ -34,6 +60,18 @@ def _add_grad(buffers, node, nr, g):
 
 
 def execute(roots, retain_graph, create_graph, capture=None, accumulate=True, only_leaves=None):
+    """Run backward from ``roots`` (see :func:`_execute`), then the callbacks queued while it ran."""
+    queued = []
+    _callbacks.stack.append(queued)
+    try:
+        captured = _execute(roots, retain_graph, create_graph, capture, accumulate, only_leaves)
+    finally:
+        _callbacks.stack.pop()
+    _run_final_callbacks(queued)
+    return captured
+
+
+def _execute(roots, retain_graph, create_graph, capture, accumulate, only_leaves):
     """Run backward from ``roots`` = [(node, output_nr, grad Tensor)].
 
     ``capture``: {node: [(output_nr, index)]}: gradients to return instead of (or besides) accumulating;
