@@ -12,11 +12,9 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
 
 
 def _bias_repr(module):
-    """``, bias=False`` for an affine layer built without its bias. torch 2.13 prints ``bias=...`` always; the
-    notes users learn from (torch before 2.13) show layers without it, so plait keeps that form and adds
-    the argument only where it says something."""
-    affine = getattr(module, "affine", getattr(module, "elementwise_affine", True))
-    return ", bias=False" if affine and module.bias is None else ""
+    """torch 2.13's ``bias=...`` field: whether the layer holds a bias (False for a non-affine layer)."""
+    return f"bias={module.bias is not None}"
+
 
 class _BatchNorm(Module):
     """Batch normalisation with torch's running statistics.
@@ -75,7 +73,7 @@ class _BatchNorm(Module):
             raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
     def extra_repr(self):
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}{bias}, "
+        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, {bias}, "
                 "track_running_stats={track_running_stats}".format(**self.__dict__, bias=_bias_repr(self)))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
@@ -151,7 +149,7 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return ("{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}"
+        return ("{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}, "
                 "{bias}".format(**self.__dict__, bias=_bias_repr(self)))
 
 
@@ -188,5 +186,5 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}"
+        return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}, "
                 "{bias}".format(**self.__dict__, bias=_bias_repr(self)))
