@@ -611,6 +611,8 @@ def test_rrelu_training_draws_slopes_and_eval_uses_their_mean():
     np.testing.assert_allclose(N(m(x)), np.where(xs > 0, xs, 0.2 * xs), rtol=1e-12)
     z = T([-1.0, 2.0])
     assert F.rrelu_(z) is z and z.tolist() == [-(1 / 8 + 1 / 3) / 2, 2.0]
+    w = T([-1.0, 2.0], requires_grad=True).clone()
+    assert F.rrelu(w, training=True, inplace=True).grad_fn.name() == "RreluWithNoiseBackward1"
 
 
 # --------------------------------------------------------------------------- dropout family

@@ -242,7 +242,12 @@ def _check_rrelu_bounds(lower, upper):
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
 
 
-@_torch_node_name(lambda args, kwargs: "RreluWithNoiseBackward0")
+def _rrelu_node_name(args, kwargs):
+    inplace = args[4] if len(args) > 4 else kwargs.get("inplace", False)
+    return "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"  # torch's names for the two forms
+
+
+@_torch_node_name(_rrelu_node_name)
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU whose negative slope is drawn from U(lower, upper) per element in training, and is
     (lower + upper) / 2 in evaluation."""
