@@ -74,7 +74,7 @@ plait.Size([6, 1, 5, 5])""" in out
 def test_tensorboardx_net(tmp_path):
     out, logdir = run_example("tensorboardx_net", tmp_path)
     assert "(conv2_drop): Dropout2d(p=0.5, inplace=False)" in out
-    assert "(bn): BatchNorm2d(20, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)" in out
+    assert "(bn): BatchNorm2d(20, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)" in out
     accs = [float(a) for a in re.findall(r"accuracy ([\d.]+)%", out)]
     assert len(accs) == 6 and accs[-1] > 50
     assert_logged(logdir, scalars=["loss", "accuracy"])

@@ -178,6 +178,16 @@ def test_non_scalar_backward_without_gradient_is_a_clear_error():
         plait.ones(2).sum().backward()
 
 
+def test_root_gradient_of_another_dtype_is_cast_to_the_outputs_dtype():
+    # torch 2.13: float32 x.grad, and the matmul's backward sees float32 (not a double/float mismatch)
+    x = plait.ones(3, requires_grad=True)
+    y = x @ plait.ones(3, 3)
+    y.backward(plait.ones(3, dtype=plait.float64))
+    assert x.grad.dtype == plait.float32 and x.grad.tolist() == [3.0, 3.0, 3.0]
+    (g,) = plait.autograd.grad(x * 2, x, plait.ones(3, dtype=plait.float64))
+    assert g.dtype == plait.float32
+
+
 def test_backward_twice_raises_unless_retain_graph():
     x = plait.tensor(3.0, requires_grad=True)
     y = x * x

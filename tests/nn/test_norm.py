@@ -31,7 +31,7 @@ def np_bn(x, eps=1e-5):
                                        (nn.BatchNorm1d, (4, 3, 7))])
 def test_batchnorm_running_stats_over_several_steps(cls, shape):
     bn = cls(3, momentum=0.2).double()
-    assert repr(bn) == f"{cls.__name__}(3, eps=1e-05, momentum=0.2, affine=True, track_running_stats=True)"
+    assert repr(bn) == f"{cls.__name__}(3, eps=1e-05, momentum=0.2, affine=True, bias=True, track_running_stats=True)"
     rm, rv = np.zeros(3), np.ones(3)
     axes = (0, *range(2, len(shape)))
     count = np.prod([shape[a] for a in axes])
@@ -110,12 +110,12 @@ def test_batchnorm_gradcheck_train_and_eval():
 def test_layer_norm_against_numpy_and_gradcheck():
     x = RNG.standard_normal((2, 3, 4, 5))
     ln = nn.LayerNorm((4, 5)).double()
-    assert repr(ln) == "LayerNorm((4, 5), eps=1e-05, elementwise_affine=True)"
+    assert repr(ln) == "LayerNorm((4, 5), eps=1e-05, elementwise_affine=True, bias=True)"
     mean = x.mean(axis=(2, 3), keepdims=True)
     var = x.var(axis=(2, 3), keepdims=True)
     np.testing.assert_allclose(N(ln(T(x))), (x - mean) / np.sqrt(var + 1e-5), rtol=1e-10, atol=1e-10)
     assert tuple(ln.weight.shape) == (4, 5)
-    assert repr(nn.LayerNorm(10, elementwise_affine=False)) == "LayerNorm((10,), eps=1e-05, elementwise_affine=False)"
+    assert repr(nn.LayerNorm(10, elementwise_affine=False)) == "LayerNorm((10,), eps=1e-05, elementwise_affine=False, bias=False)"
     assert nn.LayerNorm(10, bias=False).bias is None
     xt = T(RNG.standard_normal((3, 4)), requires_grad=True)
     w = T(RNG.standard_normal(4), requires_grad=True)
@@ -129,7 +129,7 @@ def test_layer_norm_against_numpy_and_gradcheck():
 def test_group_norm_against_numpy_and_gradcheck():
     x = RNG.standard_normal((2, 6, 3, 2))
     gn = nn.GroupNorm(3, 6).double()
-    assert repr(gn) == "GroupNorm(3, 6, eps=1e-05, affine=True)"
+    assert repr(gn) == "GroupNorm(3, 6, eps=1e-05, affine=True, bias=True)"
     g = x.reshape(2, 3, -1)
     expect = ((g - g.mean(-1, keepdims=True)) / np.sqrt(g.var(-1, keepdims=True) + 1e-5)).reshape(x.shape)
     with plait.no_grad():

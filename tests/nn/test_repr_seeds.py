@@ -125,7 +125,7 @@ def test_tensorboardx_net_print_matches_torch():
         "  (conv2_drop): Dropout2d(p=0.5, inplace=False)\n"
         "  (fc1): Linear(in_features=320, out_features=50, bias=True)\n"
         "  (fc2): Linear(in_features=50, out_features=10, bias=True)\n"
-        "  (bn): BatchNorm2d(20, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
+        "  (bn): BatchNorm2d(20, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)\n"
         ")")
     out = model(plait.rand(4, 1, 28, 28))
     assert out.shape == (4, 10)
@@ -149,7 +149,7 @@ def test_double_conv_sequential_print():
         def forward(self, x):
             return self.double_conv(x)
 
-    bn = "BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    bn = "BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     m = DoubleConv(3, 8)
     assert repr(m) == (
         "DoubleConv(\n"

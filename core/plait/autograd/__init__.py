@@ -59,6 +59,8 @@ def _make_grads(outputs, grad_outputs, create_graph):
                                f"has a shape of {out.shape}.")
         elif g.device != out.device:
             raise RuntimeError(f"grad_output[{i}] is on device {g.device} but output[{i}] is on {out.device}")
+        elif g.dtype != out.dtype:
+            g = g.to(out.dtype)  # torch's engine casts a root gradient to its output's dtype (validate_outputs)
         grads.append(g if create_graph else g.detach())
     return grads
 

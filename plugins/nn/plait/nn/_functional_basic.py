@@ -8,6 +8,7 @@ import math
 import warnings
 
 import plait
+from plait._dtype import SCALAR_NAMES  # torch's type names, for its messages
 
 __all__ = [
     "linear", "bilinear", "identity",
@@ -291,10 +292,22 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
 
 
+def _norm_floored(x, dim, eps):
+    """||x|| along ``dim`` (kept) with its value floored at ``eps`` but its gradient that of the plain norm:
+    torch clamps a clone of the norm under no_grad."""
+    norm = x.norm(2, dim, keepdim=True)
+    return norm + (norm.clamp(min=eps) - norm).detach()
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    n1 = x1.norm(2, dim).clamp(min=eps)
-    n2 = x2.norm(2, dim).clamp(min=eps)
-    return (x1 * x2).sum(dim) / (n1 * n2)
+    """Sum over ``dim`` of (x1 / ||x1||) * (x2 / ||x2||), each norm floored at ``eps``: normalising first
+    keeps the result within [-1, 1], as torch's."""
+    common = plait.promote_types(x1.dtype, x2.dtype)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{SCALAR_NAMES[common]}")
+    x1, x2 = plait.broadcast_tensors(x1, x2)
+    return ((x1 / _norm_floored(x1, dim, eps)) * (x2 / _norm_floored(x2, dim, eps))).sum(dim)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -810,23 +810,46 @@ def _constant_pad_dim(x, dim, lo, hi, value):
 
 
 def _index_pad_dim(x, dim, lo, hi, mode):
-    if lo < 0 or hi < 0:  # as torch: crop first, then pad what is left
-        x = x.narrow(dim, max(-lo, 0), x.shape[dim] - max(-lo, 0) - max(-hi, 0))
+    """Reflect / replicate / wrap one dim by gathering source positions; a negative amount crops.
+
+    Reflection and replication read every output position straight from the input (so a crop on one
+    side can reflect or replicate what the crop removed, as torch's kernels do); circular padding crops
+    first and then wraps what is left, as torch's ``_pad_circular``.
+    """
+    if mode == "circular" and (lo < 0 or hi < 0):
+        x = x.narrow(dim, max(-lo, 0), max(x.shape[dim] - max(-lo, 0) - max(-hi, 0), 0))
         lo, hi = max(lo, 0), max(hi, 0)
     size = x.shape[dim]
-    if mode == "reflect" and (lo >= size or hi >= size):
-        raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                           f"but got: padding ({lo}, {hi}) at dimension {dim} of input {_size_list(x)}")
-    if mode == "circular" and (lo > size or hi > size):
-        raise RuntimeError("Padding value causes wrapping around more than once.")
     pos = plait.arange(-lo, size + hi, device=x.device)
     if mode == "reflect":
         pos = (size - 1) - ((size - 1) - pos.abs()).abs()
     elif mode == "replicate":
         pos = pos.clamp(0, size - 1)
-    else:
+    elif size:
         pos = pos % size
     return x.index_select(dim, pos)
+
+
+def _check_index_pad(input, pad, mode):
+    """torch's checks for reflect / replicate / circular padding, against the input's original sizes."""
+    k = len(pad) // 2
+    if mode == "circular":
+        for i in range(k):
+            size = input.shape[input.dim() - 1 - i]
+            if pad[2 * i] > size or pad[2 * i + 1] > size:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+        return
+    if mode == "reflect":
+        for i in range(k):  # width, height, depth: torch's arguments #4, #6, #8
+            dim = input.dim() - 1 - i
+            lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
+            if lo >= input.shape[dim] or hi >= input.shape[dim]:
+                raise RuntimeError(f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding "
+                                   f"input dimension, but got: padding ({lo}, {hi}) at dimension {dim} of input "
+                                   f"{_size_list(input)}")
+    width = input.shape[-1]
+    if k == 1 and width + pad[0] + pad[1] < 1:
+        raise RuntimeError(f"input (W: {width}) is too small. Calculated output W: {width + pad[0] + pad[1]}")
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -840,12 +863,20 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but "
                            f"got padding length {len(pad)} and input of dimension {input.dim()}")
     if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise RuntimeError(f"Unrecognised padding mode {mode}")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if mode != "constant":
         if value is not None and value != 0:
             raise ValueError(f"Padding mode \"{mode}\" doesn't take in value argument")
-        if len(pad) // 2 > input.dim() - 1:
-            raise RuntimeError("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+        # torch's rule: padding k trailing dims (k <= 3) takes a (C, *k dims) or (N, C, *k dims) input
+        k = len(pad) // 2
+        if not 1 <= k <= 3 or input.dim() not in (k + 1, k + 2):
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+        _check_index_pad(input, pad, mode)
     out = input
     for k in range(len(pad) // 2):
         dim = input.dim() - 1 - k

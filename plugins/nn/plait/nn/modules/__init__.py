@@ -11,8 +11,16 @@ from .normalization import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .channelshuffle import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
 from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
                upsampling)
+from . import pixelshuffle, padding, instancenorm, distance, channelshuffle, fold
 
 __all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization,
                           dropout, sparse, upsampling) for name in m.__all__]
+__all__ += [name for m in (pixelshuffle, padding, instancenorm, distance, channelshuffle, fold) for name in m.__all__]

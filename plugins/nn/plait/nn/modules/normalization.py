@@ -1,4 +1,4 @@
-"""Normalisation layers (torch.nn.BatchNorm1d/2d, LayerNorm, GroupNorm)."""
+"""Normalisation layers (torch.nn.BatchNorm1d/2d, LayerNorm, GroupNorm, LocalResponseNorm, RMSNorm)."""
 import numbers
 
 import plait
@@ -8,23 +8,18 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"]
 
 
 def _bias_repr(module):
-    """``, bias=False`` for an affine layer built without its bias. torch 2.13 prints ``bias=...`` always; the
-    notes users learn from (torch before 2.13) show layers without it, so plait keeps that form and adds
-    the argument only where it says something."""
-    affine = getattr(module, "affine", getattr(module, "elementwise_affine", True))
-    return ", bias=False" if affine and module.bias is None else ""
+    """torch 2.13's ``bias=...`` field: whether the layer holds a bias (False for a non-affine layer)."""
+    return f"bias={module.bias is not None}"
 
-class _BatchNorm(Module):
-    """Batch normalisation with torch's running statistics.
 
-    In training the batch statistics normalise the input and update ``running_mean`` and
-    ``running_var`` (unbiased) with ``momentum``, or with a cumulative average when ``momentum`` is
-    None. In eval mode the running statistics normalise, unless ``track_running_stats=False``.
-    """
+class _NormBase(Module):
+    """The parameters and running statistics shared by batch and instance normalisation (torch's
+    ``_NormBase``): per-channel ``weight``/``bias`` when ``affine``, and ``running_mean``, ``running_var``
+    and ``num_batches_tracked`` buffers when ``track_running_stats``."""
 
     # version 2 added the num_batches_tracked buffer; older checkpoints are loaded without it
     _version = 2
@@ -75,7 +70,7 @@ class _BatchNorm(Module):
             raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
 
     def extra_repr(self):
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}{bias}, "
+        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, {bias}, "
                 "track_running_stats={track_running_stats}".format(**self.__dict__, bias=_bias_repr(self)))
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
@@ -89,6 +84,15 @@ class _BatchNorm(Module):
                                    else plait.tensor(0, dtype=plait.long))
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+
+class _BatchNorm(_NormBase):
+    """Batch normalisation with torch's running statistics.
+
+    In training the batch statistics normalise the input and update ``running_mean`` and
+    ``running_var`` (unbiased) with ``momentum``, or with a cumulative average when ``momentum`` is
+    None. In eval mode the running statistics normalise, unless ``track_running_stats=False``.
+    """
 
     def forward(self, input):
         self._check_input_dim(input)
@@ -151,7 +155,7 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return ("{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}"
+        return ("{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}, "
                 "{bias}".format(**self.__dict__, bias=_bias_repr(self)))
 
 
@@ -188,5 +192,50 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}"
+        return ("{num_groups}, {num_channels}, eps={eps}, affine={affine}, "
                 "{bias}".format(**self.__dict__, bias=_bias_repr(self)))
+
+
+class LocalResponseNorm(Module):
+    """Normalise each channel by the mean square of its ``size`` neighbouring channels (AlexNet's LRN)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims with an elementwise scale;
+    ``eps=None`` uses the input dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(plait.empty(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
