@@ -349,7 +349,8 @@ def test_spectral_norm_layout_and_eval():
 def test_parametrization_errors():
     with pytest.raises(ValueError, match="has no parameter or buffer with name 'kernel'"):
         parametrizations.spectral_norm(nn.Linear(2, 2), name="kernel")
-    with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in range of \[-2, 1\] but got 2\)$"):
+    with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in range of \[-2, 1\] but got "
+                                         r"2\)$"):
         parametrizations.spectral_norm(nn.Linear(2, 2), dim=2)
     with pytest.raises(ValueError, match="^Expected n_power_iterations to be positive, but got n_power_iterations=0$"):
         parametrizations.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
