@@ -1,5 +1,7 @@
 """Conv/linear + batch-norm fusion (plait.nn.utils.fusion) against torch 2.13's numbers (hard-coded below,
 produced by running the same scenario functions with torch), and torch's checks."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,18 @@ EXPECTED = {
     'linear_no_bias_bn': {'weight': [[0.536321218523, -1.474883350939], [-0.48304589154, -0.16101529718], [-0.852749696504, 1.136999595339]], 'bias': [-0.302240913892, 0.292656468547, -1.010624747087], 'out': [[2.178244721777, 0.292656468547, -3.142498988347], [0.401680685419, -0.713689138828, -2.43187424126]], 'unfused': [[2.178244721777, 0.292656468547, -3.142498988347], [0.401680685419, -0.713689138828, -2.43187424126]]},
 }
 
+
+
+def test_hard_coded_numbers_are_torchs():
+    """Where torch is installed, the scenarios run with it still give the numbers hard-coded above."""
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, (fn, args) in SCENARIOS.items():
+            got = fn(torch, *args)
+            for key, value in EXPECTED[name].items():
+                np.testing.assert_allclose(np.array(got[key]), np.array(value), rtol=1e-9, atol=1e-10,
+                                           err_msg=f"{name}: {key}")
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_fusion_matches_torch(name):

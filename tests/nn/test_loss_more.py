@@ -427,6 +427,10 @@ def test_ctc_module_and_unbatched():
     out = F.ctc_loss(F.log_softmax(logits[:, 0], 1), plait.tensor([1, 2, 2]), plait.tensor(5), plait.tensor(3),
                      reduction="none")
     assert out.shape == ()
+    # a (1, S) target is read as a padded batch of one, as torch does
+    same = F.ctc_loss(F.log_softmax(logits[:, 0], 1), plait.tensor([[1, 2, 2]]), plait.tensor(5), plait.tensor(3),
+                      reduction="none")
+    _close(same.detach().numpy(), out.detach().numpy())
     out.backward()
     value, grad = CTC_UNBATCHED
     _close(out.item(), value)
@@ -488,6 +492,8 @@ CTC_ERRORS = [
      "Expected tensor to have size 2 at dimension 0, but got size 1 for argument #2 'targets'" + _ALLOC),
     (lambda: F.ctc_loss(_lp(), _TG, _IL, _TL, blank=4), "blank must be in label range"),
     (lambda: F.ctc_loss(_lp(), _TG, _IL, _TL, blank=-1), "blank must be in label range"),
+    (lambda: F.ctc_loss(_lp(), _TG.unsqueeze(2), _IL, _TL),
+     "Expected 1 to 2 dimensions, but got 3-dimensional tensor for argument #2 'targets'" + _ALLOC),
     (lambda: F.ctc_loss(_lp()[0, 0], _TG, _IL, _TL),
      "Expected 3-dimensional tensor, but got 1-dimensional tensor for argument #1 'log_probs'" + _ALLOC),
 ]
@@ -505,3 +511,21 @@ def test_ctc_invalid_reduction_and_targets():
         F.ctc_loss(_lp(), _TG, _IL, _TL, reduction="x")
     with pytest.raises(RuntimeError, match=r"targets must be class indices in \[0, 4\)"):
         F.ctc_loss(_lp(), _TG + 10, _IL, _TL)
+
+
+def test_hard_coded_numbers_are_torchs():
+    """Where torch is installed, it still gives the values hard-coded above."""
+    torch = pytest.importorskip("torch")
+    inputs = _inputs()
+    for (name, reduction), (value, _) in EXPECTED.items():
+        fn, arg_names, kw, _, _ = CASES[name]
+        args = [torch.tensor(inputs[a]) for a in arg_names]
+        kwargs = {k: (torch.tensor(inputs[v]) if isinstance(v, str) else v) for k, v in kw.items()}
+        out = getattr(torch.nn.functional, fn)(*args, reduction=reduction, **kwargs)
+        _close(out.numpy(), value)
+    for (name, reduction), (value, _, _) in CTC_EXPECTED.items():
+        targets, input_lengths, target_lengths, kw = CTC_CASES[name]
+        log_probs = torch.tensor(LOGITS, dtype=torch.float64).log_softmax(2)
+        out = torch.nn.functional.ctc_loss(log_probs, torch.tensor(targets), torch.tensor(input_lengths),
+                                           torch.tensor(target_lengths), reduction=reduction, **kw)
+        _close(out.numpy(), value)

@@ -445,10 +445,14 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     unbatched = log_probs.dim() == 2
     if unbatched:
         log_probs = log_probs.unsqueeze(1)
-        targets = targets.unsqueeze(0)
+        if targets.dim() == 1:
+            targets = targets.unsqueeze(0)
     if log_probs.dim() != 3:
         raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim()}-dimensional tensor for "
                            f"argument #1 'log_probs'{_CTC_CHECK}")
+    if targets.dim() not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional tensor for argument #2 "
+                           f"'targets'{_CTC_CHECK}")
     n_steps, batch, n_classes = log_probs.shape
     input_list = _lengths(input_lengths, "input_lengths")
     target_list = _lengths(target_lengths, "target_lengths")
