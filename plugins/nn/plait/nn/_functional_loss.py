@@ -288,12 +288,22 @@ def _shift_left(x, by, fill):
     return plait.cat([x[:, by:], pad], 1)
 
 
+def _log_add_rows(x):
+    """log(sum(exp(x), 1)) of a 2-D x, -inf for rows of -inf."""
+    top = x.amax(1, keepdim=True)
+    finite = top.isfinite()
+    shift = plait.where(finite, top, top.new_zeros(()))
+    total = (x - shift).exp().sum(1, keepdim=True)
+    safe_total = plait.where(finite, total, plait.ones_like(total))
+    return plait.where(finite, shift + safe_total.log(), top).squeeze(1)
+
+
 class _CtcLoss(plait.autograd.Function):
     """Per-sample CTC negative log-likelihood of (T, N, C) log-probabilities.
 
-    ``labels`` (N, 2S+1) is each target with blanks interleaved. The forward runs both recursions
-    (alpha forward in time, beta backward) over all samples and label positions at once, and keeps the
-    gradient, which is torch's: exp(log_probs) - exp(log(sum of alpha*beta over the positions of each
+    ``labels`` (N, 2S+1) is each target with blanks interleaved. The forward runs the alpha recursion
+    forward in time over all samples and label positions at once and, when log_probs needs a gradient, the
+    beta recursion backward in time, and keeps the gradient, which is torch's: exp(log_probs) - exp(log(sum of alpha*beta over the positions of each
     class) + nll - log_probs) for t below the input length, 0 after it. (The first term is what makes
     torch's gradient right when log_probs come from log_softmax, which sums each step's gradient away.)
     """
@@ -329,37 +339,12 @@ class _CtcLoss(plait.autograd.Function):
                                                         log_likelihood.new_full((), neg_inf)), log_likelihood)
         nll = -log_likelihood
 
-        can_skip_from = _shift_left(can_skip, 2, False)  # the transition s -> s + 2
-        betas = [None] * n_steps
-        beta = emit.new_full((batch, n_positions), neg_inf)
-        for t in range(n_steps - 1, -1, -1):
-            start = plait.where(is_end, emit[t], beta.new_full((), neg_inf))
-            step = _log_add(beta, _shift_left(beta, 1, neg_inf),
-                            plait.where(can_skip_from, _shift_left(beta, 2, neg_inf), beta.new_full((), neg_inf)))
-            beta = plait.where(steps_left == t + 1, start,
-                               plait.where(steps_left > t + 1, step + emit[t], beta.new_full((), neg_inf)))
-            betas[t] = beta
-
-        occupancy = plait.stack(alphas) + plait.stack(betas)  # (T, N, 2S+1), -inf past each input length
-        top = occupancy.amax(2, keepdim=True)
-        shift = plait.where(top.isfinite(), top, top.new_zeros(()))
-        one_hot = (labels.unsqueeze(2) == plait.arange(n_classes, device=log_probs.device)).to(log_probs.dtype)
-        # sum over the positions of each class, for every step: one batched product (N, T, S') @ (N, S', C)
-        per_class = (occupancy - shift).exp().permute(1, 0, 2).matmul(one_hot).permute(1, 0, 2)
-        exponent = plait.where(per_class > 0, shift + nll.reshape(1, batch, 1) - log_probs,
-                               log_probs.new_zeros(()))
-        grad = log_probs.exp() - plait.where(per_class > 0, per_class * exponent.exp(), per_class)
-        time = plait.arange(n_steps, device=log_probs.device).reshape(n_steps, 1)
-        grad = plait.where((time < input_lengths).unsqueeze(2), grad, grad.new_zeros(()))
-        # an impossible alignment (infinite loss) has NaN gradients in torch, unless zero_infinity zeroes both
-        infinite = nll.isinf().reshape(1, batch, 1)
         if zero_infinity:
-            grad = plait.where(infinite, grad.new_zeros(()), grad)
             nll = plait.where(nll.isinf(), nll.new_zeros(()), nll)
-        else:
-            grad = plait.where(infinite & (time < input_lengths).unsqueeze(2), grad.new_full((), float("nan")), grad)
-        ctx.grad = grad
-        ctx.save_for_backward(log_probs)
+        if ctx.needs_input_grad[0]:
+            ctx.grad = _ctc_gradient(log_probs, labels, emit, can_skip, is_end, input_lengths, alphas,
+                                     -log_likelihood, zero_infinity)
+            ctx.save_for_backward(log_probs)
         return nll
 
     @staticmethod
@@ -368,14 +353,41 @@ class _CtcLoss(plait.autograd.Function):
         return _CtcGradient.apply(ctx.grad, grad_nll, log_probs), None, None, None, None, None
 
 
-def _log_add_rows(x):
-    """log(sum(exp(x), 1)) of a 2-D x, -inf for rows of -inf."""
-    top = x.amax(1, keepdim=True)
-    finite = top.isfinite()
-    shift = plait.where(finite, top, top.new_zeros(()))
-    total = (x - shift).exp().sum(1, keepdim=True)
-    safe_total = plait.where(finite, total, plait.ones_like(total))
-    return plait.where(finite, shift + safe_total.log(), top).squeeze(1)
+def _ctc_gradient(log_probs, labels, emit, can_skip, is_end, input_lengths, alphas, nll, zero_infinity):
+    """torch's CTC gradient with respect to log_probs, from the alphas and a backward (beta) recursion."""
+    n_steps, batch, n_classes = log_probs.shape
+    n_positions = labels.shape[1]
+    neg_inf = float("-inf")
+    steps_left = input_lengths.unsqueeze(1)
+    can_skip_from = _shift_left(can_skip, 2, False)  # the transition s -> s + 2
+    betas = [None] * n_steps
+    beta = emit.new_full((batch, n_positions), neg_inf)
+    for t in range(n_steps - 1, -1, -1):
+        start = plait.where(is_end, emit[t], beta.new_full((), neg_inf))
+        step = _log_add(beta, _shift_left(beta, 1, neg_inf),
+                        plait.where(can_skip_from, _shift_left(beta, 2, neg_inf), beta.new_full((), neg_inf)))
+        beta = plait.where(steps_left == t + 1, start,
+                           plait.where(steps_left > t + 1, step + emit[t], beta.new_full((), neg_inf)))
+        betas[t] = beta
+
+    occupancy = plait.stack(alphas) + plait.stack(betas)  # (T, N, 2S+1), -inf past each input length
+    top = occupancy.amax(2, keepdim=True)
+    shift = plait.where(top.isfinite(), top, top.new_zeros(()))
+    one_hot = (labels.unsqueeze(2) == plait.arange(n_classes, device=log_probs.device)).to(log_probs.dtype)
+    # sum over the positions of each class, for every step: one batched product (N, T, S') @ (N, S', C)
+    per_class = (occupancy - shift).exp().permute(1, 0, 2).matmul(one_hot).permute(1, 0, 2)
+    exponent = plait.where(per_class > 0, shift + nll.reshape(1, batch, 1) - log_probs,
+                           log_probs.new_zeros(()))
+    grad = log_probs.exp() - plait.where(per_class > 0, per_class * exponent.exp(), per_class)
+    time = plait.arange(n_steps, device=log_probs.device).reshape(n_steps, 1)
+    grad = plait.where((time < input_lengths).unsqueeze(2), grad, grad.new_zeros(()))
+    # an impossible alignment (infinite loss) has NaN gradients in torch, unless zero_infinity zeroes them
+    infinite = nll.isinf().reshape(1, batch, 1)
+    if zero_infinity:
+        grad = plait.where(infinite, grad.new_zeros(()), grad)
+    else:
+        grad = plait.where(infinite & (time < input_lengths).unsqueeze(2), grad.new_full((), float("nan")), grad)
+    return grad
 
 
 class _CtcGradient(plait.autograd.Function):
