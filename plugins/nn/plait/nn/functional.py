@@ -2,9 +2,8 @@
 from ._functional_basic import *  # noqa: F401,F403
 from ._functional_conv import *  # noqa: F401,F403
 from ._functional_layers import *  # noqa: F401,F403
-from ._functional_basic import __all__ as _basic_all
-from ._functional_conv import __all__ as _conv_all
-from ._functional_layers import __all__ as _layers_all
+from ._functional_loss import *  # noqa: F401,F403
+from . import _functional_basic, _functional_conv, _functional_layers, _functional_loss
 
-__all__ = [*_basic_all, *_conv_all]
-__all__ += _layers_all
+__all__ = [name for m in (_functional_basic, _functional_conv, _functional_layers, _functional_loss)
+           for name in m.__all__]

@@ -1,4 +1,5 @@
-"""Every layer class of plait.nn; each file lists its public names in ``__all__``."""
+"""Every layer class of plait.nn; each file (named as torch's ``torch.nn.modules.<file>``) lists its public
+names in ``__all__``."""
 from .module import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
@@ -18,9 +19,8 @@ from .distance import *  # noqa: F401,F403
 from .channelshuffle import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
 from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
-               upsampling)
-from . import pixelshuffle, padding, instancenorm, distance, channelshuffle, fold
+               upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold)
 
 __all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization,
-                          dropout, sparse, upsampling) for name in m.__all__]
-__all__ += [name for m in (pixelshuffle, padding, instancenorm, distance, channelshuffle, fold) for name in m.__all__]
+                          dropout, sparse, upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle,
+                          fold) for name in m.__all__]

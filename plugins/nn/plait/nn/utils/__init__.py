@@ -97,3 +97,12 @@ def vector_to_parameters(vec, parameters):
         # as in torch, each parameter becomes a view of ``vec`` (same object, new data)
         param.data = vec[pointer:pointer + num_param].view_as(param).data
         pointer += num_param
+
+from . import parametrize, parametrizations  # noqa: E402,F401
+from .weight_norm import weight_norm, remove_weight_norm  # noqa: E402
+from .spectral_norm import spectral_norm, remove_spectral_norm  # noqa: E402
+from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: E402
+
+__all__ += ["parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
+            "remove_spectral_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
+            "fuse_linear_bn_weights"]
