@@ -22,7 +22,7 @@ state = _Settings()
 
 def _require_bool(value, function, argument):
     if not isinstance(value, builtins.bool):
-        raise TypeError(f"{function}(): argument '{argument}' must be bool, not {type(value).__name__}")
+        raise TypeError(f"{function}(): argument {argument} must be bool, not {type(value).__name__}")
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
@@ -33,8 +33,8 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     unspecified writer; with ``mode=True`` they use the Backend's sorted, deterministic kernels instead. Every
     op has a deterministic implementation, so none raises and ``warn_only`` (stored, reported by
     :func:`is_deterministic_algorithms_warn_only_enabled`) never has anything to warn about."""
-    _require_bool(mode, "_set_deterministic_algorithms", "mode")
-    _require_bool(warn_only, "_set_deterministic_algorithms", "warn_only")
+    _require_bool(mode, "_set_deterministic_algorithms", "'mode' (position 1)")
+    _require_bool(warn_only, "_set_deterministic_algorithms", "'warn_only'")
     state.deterministic = mode
     state.deterministic_warn_only = warn_only
 

@@ -64,6 +64,25 @@ class _Registry:
             return
         self._collect_from(name, module)
 
+    def unregister_plugin(self, name):
+        """Undo :meth:`register_plugin` (tests): forget the plugin, its backends and its extensions."""
+        self.load()
+        self.manager.unregister(name=name)
+        for backend_name in [b for b, plugin in self.plugin_of.items() if plugin == name]:
+            backend = self.backends.pop(backend_name)
+            del self.plugin_of[backend_name]
+            self.ready.discard(backend_name)
+            self.failed.pop(backend_name, None)
+            for t in backend.device_types:
+                self.by_type[t] = [b for b in self.by_type[t] if b is not backend]
+                if not self.by_type[t]:
+                    del self.by_type[t]
+                if self.chosen.get(t) == backend_name:
+                    del self.chosen[t]
+        self.extensions = [e for e in self.extensions if e["plugin"] != name]
+        self.device_cache.clear()
+        self.type_cache.clear()
+
     def _report(self, plugin, message):
         self.errors.append((plugin, message))
         warnings.warn(f"plait plugin {plugin!r} {message}; other backends keep working", RuntimeWarning,
