@@ -203,3 +203,16 @@ def test_replicate_scatter_gather_building_blocks(accel):
     assert [n for n, _ in replicas[1].named_parameters()] == ["weight", "bias"]
     outs = nn.parallel.parallel_apply(replicas, [(plait.ones(1, 3, dtype=plait.float64, device=d),) for d in devs])
     assert [o.device for o in outs] == devs and np.allclose(outs[0].cpu().tolist(), outs[1].cpu().tolist())
+
+
+def test_a_subclass_can_override_the_steps(accel):
+    class Averaging(nn.DataParallel):
+        def gather(self, outputs, output_device):
+            return super().gather([o.mean(0, keepdim=True) for o in outputs], output_device)
+
+    m = _linear().to("plaitaccel:0")
+    out = Averaging(m)(_batch(4))
+    assert out.shape == (2, 2) and out.device == plait.device("plaitaccel:0")
+    ref = m(_batch(4).to("plaitaccel:0"))
+    assert np.allclose(out.cpu().tolist(), [ref[:2].mean(0).cpu().tolist(), ref[2:].mean(0).cpu().tolist()],
+                       atol=1e-12)

@@ -38,10 +38,6 @@ def _resolve(device_ids, output_device, accelerator_type):
     return device_ids, output_device
 
 
-def _target(output_device, accelerator_type):
-    return plait.device("cpu") if output_device == -1 else plait.device(accelerator_type, output_device)
-
-
 def _check_on_source(module, source):
     for t in chain(module.parameters(), module.buffers()):
         if t.device != source:
@@ -49,18 +45,37 @@ def _check_on_source(module, source):
                                f"found one of them on device: {t.device}")
 
 
-def _run(module, inputs, kwargs, device_ids, output_device, dim, accelerator_type):
-    """Scatter, replicate, apply and gather: the shared body of DataParallel.forward and data_parallel."""
-    devices = [plait.device(accelerator_type, i) for i in device_ids]
-    inputs, module_kwargs = scatter_kwargs(inputs, kwargs, devices, dim)
+def _run(parallel, module, inputs, kwargs, device_ids, output_device):
+    """Scatter, replicate, apply and gather through ``parallel``'s four methods (a DataParallel, which a
+    subclass may override, or the free functions for :func:`data_parallel`)."""
+    inputs, module_kwargs = parallel.scatter(inputs, kwargs, device_ids)
     if not inputs and not module_kwargs:  # a module called without arguments still runs once
         inputs, module_kwargs = ((),), ({},)
-    if len(devices) == 1:
+    if len(device_ids) == 1:
         return module(*inputs[0], **module_kwargs[0])
-    used = devices[:len(inputs)]
-    replicas = replicate(module, used, not plait.is_grad_enabled())
-    outputs = parallel_apply(replicas, inputs, module_kwargs, used)
-    return gather(outputs, _target(output_device, accelerator_type), dim)
+    replicas = parallel.replicate(module, device_ids[:len(inputs)])
+    outputs = parallel.parallel_apply(replicas, inputs, module_kwargs)
+    return parallel.gather(outputs, output_device)
+
+
+class _Steps:
+    """The four steps over fixed ``device_ids`` and ``dim``: data_parallel's, and DataParallel's methods."""
+
+    def __init__(self, device_ids, dim):
+        self.device_ids = device_ids
+        self.dim = dim
+
+    def scatter(self, inputs, kwargs, device_ids):
+        return scatter_kwargs(inputs, kwargs, device_ids, dim=self.dim)
+
+    def replicate(self, module, device_ids):
+        return replicate(module, device_ids, not plait.is_grad_enabled())
+
+    def parallel_apply(self, replicas, inputs, kwargs):
+        return parallel_apply(replicas, inputs, kwargs, self.device_ids[:len(replicas)])
+
+    def gather(self, outputs, output_device):
+        return gather(outputs, output_device, dim=self.dim)
 
 
 class DataParallel(Module):
@@ -91,23 +106,12 @@ class DataParallel(Module):
         if not self.device_ids:
             return self.module(*inputs, **kwargs)
         _check_on_source(self.module, self.src_device_obj)
-        return _run(self.module, inputs, kwargs, self.device_ids, self.output_device, self.dim,
-                    self.src_device_obj.type)
+        return _run(self, self.module, inputs, kwargs, self.device_ids, self.output_device)
 
-    def replicate(self, module, device_ids):
-        return replicate(module, [plait.device(self.src_device_obj.type, i) for i in device_ids],
-                         not plait.is_grad_enabled())
-
-    def scatter(self, inputs, kwargs, device_ids):
-        return scatter_kwargs(inputs, kwargs, [plait.device(self.src_device_obj.type, i) for i in device_ids],
-                              dim=self.dim)
-
-    def parallel_apply(self, replicas, inputs, kwargs):
-        return parallel_apply(replicas, inputs, kwargs, [plait.device(self.src_device_obj.type, i)
-                                                         for i in self.device_ids[:len(replicas)]])
-
-    def gather(self, outputs, output_device):
-        return gather(outputs, _target(output_device, self.src_device_obj.type), dim=self.dim)
+    scatter = _Steps.scatter
+    replicate = _Steps.replicate
+    parallel_apply = _Steps.parallel_apply
+    gather = _Steps.gather
 
 
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
@@ -120,4 +124,4 @@ def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, mo
         raise RuntimeError("device type could not be determined")
     device_ids, output_device = _resolve(device_ids, output_device, accelerator.type)
     _check_on_source(module, plait.device(accelerator.type, device_ids[0]))
-    return _run(module, inputs, module_kwargs or {}, device_ids, output_device, dim, accelerator.type)
+    return _run(_Steps(device_ids, dim), module, inputs, module_kwargs or {}, device_ids, output_device)

@@ -1,6 +1,8 @@
 """Running each replica on its own inputs (torch.nn.parallel.parallel_apply)."""
 import plait
 
+from ._devices import as_device
+
 
 def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
     """``modules[i](*inputs[i], **kwargs_tup[i])`` with ``devices[i]`` (default: each module's first
@@ -20,6 +22,6 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
     for module, args, kwargs, dev in zip(modules, inputs, kwargs_tup, devices):
         if not isinstance(args, (list, tuple)):
             args = (args,)
-        with plait.accelerator.device_index(plait.device(dev).index):
+        with plait.accelerator.device_index(as_device(dev).index):
             outputs.append(module(*args, **kwargs))
     return outputs

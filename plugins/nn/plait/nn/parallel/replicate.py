@@ -1,4 +1,5 @@
 """Copies of a module on other devices (torch.nn.parallel.replicate)."""
+from ._devices import as_device
 
 
 def replicate(network, devices, detach=False):
@@ -8,7 +9,7 @@ def replicate(network, devices, detach=False):
     so their gradients accumulate into the original parameters — and whose buffers are detached copies.
     With ``detach=True`` the parameter copies are detached as well."""
     replicas = [network]
-    for dev in devices[1:]:
+    for dev in map(as_device, devices[1:]):
         replicas.append(_copy_to(network, dev, detach, {}))
     return replicas
 

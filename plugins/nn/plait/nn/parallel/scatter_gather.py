@@ -7,14 +7,18 @@ import warnings
 
 import plait
 
+from ._devices import as_device
+
 
 def _is_namedtuple(obj):
     return isinstance(obj, tuple) and hasattr(obj, "_fields")
 
 
 def scatter(inputs, target_gpus, dim=0):
-    """One entry per device of ``target_gpus`` (plait devices); fewer where a tensor has fewer slices
+    """One entry per device of ``target_gpus`` (ids or devices); fewer where a tensor has fewer slices
     than there are devices (torch's ``chunk`` rule)."""
+    target_gpus = [as_device(d) for d in target_gpus]
+
     def scatter_map(obj):
         if isinstance(obj, plait.Tensor):
             return [piece.to(dev) for piece, dev in zip(obj.chunk(len(target_gpus), dim), target_gpus)]
@@ -43,8 +47,11 @@ def scatter_kwargs(inputs, kwargs, target_gpus, dim=0):
 
 
 def gather(outputs, target_device, dim=0):
-    """Join the per-device ``outputs`` on ``target_device`` (a plait device), concatenating tensors along
-    ``dim``; 0-d tensors (a loss per device) are stacked into a vector, with torch's warning."""
+    """Join the per-device ``outputs`` on ``target_device`` (an id, -1 for the CPU, or a device),
+    concatenating tensors along ``dim``; 0-d tensors (a loss per device) are stacked into a vector, with
+    torch's warning."""
+    target_device = as_device(target_device)
+
     def gather_map(outs):
         out = outs[0]
         if isinstance(out, plait.Tensor):
