@@ -37,6 +37,24 @@ def set_device(device):
         backend.set_device(index)
 
 
+class device:
+    """``with plait.cuda.device(1):`` makes CUDA device 1 current inside the block and restores the previous
+    one after it; None or a negative index changes nothing."""
+
+    def __init__(self, device):
+        self.idx = _dm.device_index(_TYPE, device)
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx is not None and self.idx >= 0:
+            self.prev_idx = current_device()
+            set_device(self.idx)
+
+    def __exit__(self, *exc_info):
+        if self.idx is not None and self.idx >= 0:
+            set_device(self.prev_idx)
+
+
 def synchronize(device=None):
     _require().synchronize(device)
 

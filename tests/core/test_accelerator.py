@@ -68,6 +68,10 @@ def test_cuda_without_a_gpu_tells_the_truth():
         if not plait.backends.cuda.is_built():
             assert err.type is AssertionError and err.match(CUPY_MISSING)
     assert cuda.is_initialized() is False
+    with cuda.device(None), cuda.device(-1):  # nothing to switch
+        pass
+    with pytest.raises((AssertionError, RuntimeError)):
+        cuda.device(0).__enter__()
 
 
 @pytest.mark.parametrize("module, label", [(plait.xpu, "XPU"), (plait.mps, "MPS")])
@@ -115,6 +119,16 @@ def test_cudnn_flags_context_manager_restores():
 def test_cudnn_and_cuda_build_report_the_truth():
     assert plait.backends.cudnn.is_available() is False and plait.backends.cudnn.version() is None
     assert plait.backends.cuda.is_built() is (__import__("importlib").util.find_spec("cupy") is not None)
+
+
+def test_mkldnn_flags():
+    mkldnn = plait.backends.mkldnn
+    assert mkldnn.is_available() is False and mkldnn.enabled is True and mkldnn.deterministic is False
+    with mkldnn.flags(enabled=False, deterministic=True):
+        assert mkldnn.enabled is False and mkldnn.deterministic is True
+    assert mkldnn.enabled is True and mkldnn.deterministic is False
+    with pytest.raises(RuntimeError, match="^set_enabled_mkldnn expects a bool, but got int$"):
+        mkldnn.enabled = 1
 
 
 def test_the_registry_api_stays_beside_the_flag_modules():
@@ -297,13 +311,44 @@ def test_tensors_on_two_accelerator_devices(accel):
 def test_cpu_is_never_an_accelerator():
     class CpuClaimingAccelerator(fake_accelerator.FakeAcceleratorBackend):
         name = "plait_test_cpu_accelerator"
-        device_types = ("cpu",)
-        accelerator_types = ("cpu",)
+        priority = -1000  # never the backend plain "cpu" tensors get
 
-    plugin = type("Plugin", (), {"plait_backends": staticmethod(lambda: [CpuClaimingAccelerator()])})()
+    plugin = type("Plugin", (), {"plait_backends": staticmethod(lambda: [CpuClaimingAccelerator("cpu")])})()
     plait.backends.registry._registry.register_plugin(plugin, "plait_test_cpu_accelerator_plugin")
     try:
         assert plait.accelerator.current_accelerator() in (None, plait.device("cuda"))
     finally:
         plait.backends.registry._registry.unregister_plugin("plait_test_cpu_accelerator_plugin")
     assert plait.zeros(1)._backend.name in ("numpy", "array_api_strict")
+
+
+def test_plait_cuda_asks_the_backend_serving_cuda():
+    with fake_accelerator.registered("cuda") as backend:
+        cuda = plait.cuda
+        assert cuda.is_available() and cuda.device_count() == 2 and cuda.current_device() == 0
+        assert cuda.is_initialized() and plait.accelerator.current_accelerator() == plait.device("cuda")
+        assert plait.backends.cuda.is_built() and plait.backends.cudnn.is_available() is False  # no cuDNN here
+        t = plait.ones(2, device="cuda")
+        assert t.is_cuda and not t.is_cpu and t.device == plait.device("cuda:0")
+        cuda.set_device(1)
+        assert cuda.current_device() == 1 and plait.zeros(1, device="cuda").device == plait.device("cuda:1")
+        with cuda.device(0):
+            assert cuda.current_device() == 0 and cuda.get_device_name() == "fake accelerator 0"
+        assert cuda.current_device() == 1
+        with pytest.raises(RuntimeError, match="invalid device ordinal: cuda:7"):
+            cuda.set_device(7)
+        with pytest.raises(ValueError, match="^Expected a cuda device, but got: cpu$"):
+            cuda.set_device("cpu")
+        backend.calls.clear()
+        cuda.synchronize("cuda:1")
+        assert cuda.memory_allocated(0) == 0
+        assert backend.calls == [("synchronize", "cuda:1"), ("memory_allocated", 0)]
+        cuda.manual_seed(3)
+        first = plait.rand(3, device="cuda").cpu().tolist()
+        cuda.manual_seed_all(3)
+        assert plait.rand(3, device="cuda").cpu().tolist() == first
+        with pytest.raises(TypeError, match="backend 'plait_test_accelerator' does not implement "
+                                            "get_device_capability"):
+            cuda.get_device_capability()
+    # unregistered: back to plait-cupy's answer
+    assert plait.cuda.is_available() is plait.backends.available()["cupy"]["usable"]

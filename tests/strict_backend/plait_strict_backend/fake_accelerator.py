@@ -1,7 +1,8 @@
-"""A test-only accelerator: the strict backend under the device type ``plaitaccel``, with two numbered
-devices (array-api-strict's ``CPU_DEVICE`` and ``device1``, which refuse to be mixed in one op, as two GPUs
-would) and a current device. Tests register it in-process with :func:`registered` to check that
-``plait.accelerator``, the device modules and ``nn.DataParallel`` follow the registry without a GPU."""
+"""A test-only accelerator: the strict backend under the device type ``plaitaccel`` (or ``cuda``, standing in
+for a GPU), with two numbered devices (array-api-strict's ``CPU_DEVICE`` and ``device1``, which refuse to be
+mixed in one op, as two GPUs would) and a current device. Tests register it in-process with
+:func:`registered` to check that ``plait.accelerator``, the device modules and ``nn.DataParallel`` follow
+the registry without a GPU."""
 import contextlib
 
 from plait.backends import registry
@@ -17,14 +18,18 @@ class FakeAcceleratorBackend(StrictBackend):
     name = "plait_test_accelerator"
     device_types = (DEVICE_TYPE,)
     accelerator_types = (DEVICE_TYPE,)
-    # below the strict backend, so arrays of the shared array type are still attributed to it
-    priority = -100
+    # above every real backend, so that it is the accelerator (and serves "cuda" before plait-cupy)
+    priority = 1000
     NATIVE_NAMES = ("CPU_DEVICE", "device1")
 
-    def __init__(self):
+    def __init__(self, device_type=DEVICE_TYPE):
         super().__init__()
+        self.device_types = self.accelerator_types = (device_type,)
         self.current = 0
         self.calls = []  # (method, argument) of the device/memory calls, for the tests to inspect
+
+    def owns(self, array):
+        return False  # arrays of the type it shares with the strict backend stay attributed to that one
 
     def _native(self, index):
         return self.xp.Device(self.NATIVE_NAMES[self.current if index is None else index])
@@ -41,7 +46,7 @@ class FakeAcceleratorBackend(StrictBackend):
         self.current = index
 
     def default_device(self, device_type):
-        return _device(DEVICE_TYPE, self.current)
+        return _device(device_type, self.current)
 
     def native_device(self, device):
         return self._native(device.index)
@@ -52,7 +57,7 @@ class FakeAcceleratorBackend(StrictBackend):
 
     def device_of(self, array):
         index = next(i for i, name in enumerate(self.NATIVE_NAMES) if array.device == self.xp.Device(name))
-        return _device(DEVICE_TYPE, index)
+        return _device(self.device_types[0], index)
 
     def synchronize(self, device=None):
         self.calls.append(("synchronize", device))
@@ -96,9 +101,10 @@ class _Plugin:
 
 
 @contextlib.contextmanager
-def registered():
-    """Register a fresh fake accelerator for the duration of a ``with`` block; yields the backend."""
-    backend = FakeAcceleratorBackend()
+def registered(device_type=DEVICE_TYPE):
+    """Register a fresh fake accelerator serving ``device_type`` for the duration of a ``with`` block;
+    yields the backend."""
+    backend = FakeAcceleratorBackend(device_type)
     registry._registry.register_plugin(_Plugin(backend), PLUGIN_NAME)
     try:
         yield backend
