@@ -29,8 +29,9 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     """Make ops whose result could depend on the order of parallel updates run a deterministic algorithm.
 
     In plait only plait-cupy has such ops: ``scatter_add`` (the gradient of indexing, ``gather``,
-    ``embedding``, ``index_add``) adds with CUDA atomics and ``index_put`` with repeated indices keeps an
-    unspecified writer; with ``mode=True`` they use the Backend's sorted, deterministic kernels instead. Every
+    ``embedding``, ``index_add``) adds floats with CUDA atomics and ``index_put`` with repeated indices
+    keeps an unspecified writer; with ``mode=True`` they use the Backend's portable kernels (a one-hot
+    matrix product or sorted segment sums; the last writer wins), which give the same bits every run. Every
     op has a deterministic implementation, so none raises and ``warn_only`` (stored, reported by
     :func:`is_deterministic_algorithms_warn_only_enabled`) never has anything to warn about."""
     _require_bool(mode, "_set_deterministic_algorithms", "'mode' (position 1)")

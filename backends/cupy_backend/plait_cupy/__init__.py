@@ -210,8 +210,9 @@ class CupyBackend(Backend):
     _ATOMIC_ADD = ("float32", "float64", "int32", "uint32", "uint64")
 
     def scatter_add(self, target, index, src):
-        if _settings.state.deterministic:  # atomics add in a varying order: float sums differ run to run
-            return Backend.scatter_add(self, target, index, src)
+        if _settings.state.deterministic and target.dtype.kind == "f":
+            # atomics add floats in a varying order, so sums differ run to run; integer sums are exact
+            return self._portable(Backend.scatter_add, target, index, src)
         import cupyx
         cp = self.cp
         out = target.copy()
@@ -220,16 +221,21 @@ class CupyBackend(Backend):
             cupyx.scatter_add(out.view(cp.uint64), index, cp.ascontiguousarray(src, dtype=out.dtype).view(cp.uint64))
             return out
         if name not in self._ATOMIC_ADD:  # int8/int16/uint8/float16: the portable (one-hot matmul) fallback
-            return Backend.scatter_add(self, target, index, src)
+            return self._portable(Backend.scatter_add, target, index, src)
         cupyx.scatter_add(out, index, src)
         return out
 
     def index_put(self, target, index, values):
         if _settings.state.deterministic:  # with repeated indices, which write lands is unspecified on a GPU
-            return Backend.index_put(self, target, index, values)
+            return self._portable(Backend.index_put, target, index, values)
         out = target.copy()
         out[index] = values
         return out
+
+    def _portable(self, kernel, target, index, values):
+        """Run a Backend fallback on ``target``'s GPU (its helper arrays are made on the current device)."""
+        with self.cp.cuda.Device(target.device.id):
+            return kernel(self, target, index, values)
 
 
 @hookimpl
