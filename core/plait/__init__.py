@@ -47,7 +47,11 @@ from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addm
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
 from ._printing import set_printoptions  # noqa: E402
 from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
-from . import cuda  # noqa: E402
+from . import cuda, xpu, mps, accelerator  # noqa: E402
+from ._settings import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,  # noqa: E402
+                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                        get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision,
+                        set_num_threads, get_num_threads)
 from .serialization import save, load  # noqa: E402
 from . import utils  # noqa: E402,F401  (plait.utils.data, as torch.utils.data)
 from . import distributed  # noqa: E402,F401  (collectives over MPI; mpi4py is imported on init_process_group)
@@ -69,6 +73,22 @@ def is_tensor(obj):
 
 def is_floating_point(t):
     return t.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def is_signed(input):
+    return input.is_signed()
+
+
+def is_nonzero(input):
+    return input.is_nonzero()
+
+
+def is_same_size(input, other):
+    return input.is_same_size(other)
 
 
 def numel(t):

@@ -189,6 +189,38 @@ class Tensor:
         return self._device.type == "cpu"
 
     @property
+    def is_xpu(self):
+        return self._device.type == "xpu"
+
+    @property
+    def is_mps(self):
+        return self._device.type == "mps"
+
+    # plait has only dense, strided tensors holding real values: no meta, sparse, quantized, oneDNN-layout,
+    # nested or conjugate/negative-view tensors, and no XLA/IPU/Vulkan/MTIA/MAIA devices
+    is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = property(lambda self: False)
+    is_xla = is_ipu = is_vulkan = is_mtia = is_maia = property(lambda self: False)
+
+    def is_conj(self):
+        return False
+
+    def is_neg(self):
+        return False
+
+    def is_signed(self):
+        return self._dtype.is_signed
+
+    def is_nonzero(self):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'no values' if n == 0 else 'more than one value'} "
+                               "is ambiguous")
+        return self.item() != 0
+
+    def is_same_size(self, other):
+        return self.shape == other.shape
+
+    @property
     def ndim(self):
         return self._data.ndim
 

@@ -137,3 +137,37 @@ def test_dataloader_pin_memory_gives_page_locked_batches_that_copy_to_cuda():
     attributes = cupy.cuda.runtime.pointerGetAttributes(x.numpy().ctypes.data)
     assert attributes.type == cupy.cuda.runtime.memoryTypeHost
     assert x.to("cuda").cpu().tolist() == x.tolist()
+
+
+@gpu
+def test_cuda_is_the_accelerator():
+    assert plait.accelerator.current_accelerator() == plait.device("cuda")
+    assert plait.accelerator.is_available() and plait.accelerator.device_count() == plait.cuda.device_count() >= 1
+    assert plait.accelerator.current_device_index() == plait.cuda.current_device()
+    plait.accelerator.synchronize()
+    assert isinstance(plait.cuda.get_device_name(), str) and len(plait.cuda.get_device_capability()) == 2
+    assert plait.backends.cuda.is_built()
+    version = plait.backends.cudnn.version()
+    assert plait.backends.cudnn.is_available() is (version is not None)
+    assert version is None or (isinstance(version, int) and version > 0)
+
+
+@gpu
+def test_deterministic_scatter_add_on_cuda():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    index = rng.integers(0, 7, 5000)
+    values = rng.standard_normal(5000).astype(np.float32)
+    plait.use_deterministic_algorithms(True)
+    try:
+        results = []
+        for _ in range(3):
+            x = plait.zeros(7, device="cuda", requires_grad=True)
+            x[plait.tensor(index, device="cuda")].mul(plait.tensor(values, device="cuda")).sum().backward()
+            results.append(x.grad.cpu().tolist())
+    finally:
+        plait.use_deterministic_algorithms(False)
+    assert results[0] == results[1] == results[2]  # bitwise: no atomics
+    expected = np.zeros(7)
+    np.add.at(expected, index, values.astype(np.float64))
+    assert np.allclose(results[0], expected, atol=1e-3)

@@ -3,6 +3,7 @@
 This module imports without CuPy: CuPy is imported when the backend is first set up, so on a machine
 without CuPy or without a GPU, plait still imports and ``device="cuda"`` raises an error that says why.
 """
+from plait import _settings
 from plait.backends import Backend
 from plait.hookspecs import hookimpl
 
@@ -10,6 +11,7 @@ from plait.hookspecs import hookimpl
 class CupyBackend(Backend):
     name = "cupy"
     device_types = ("cuda",)
+    accelerator_types = ("cuda",)
     priority = 100
     distribution = "plait-cupy"
     shares_host_memory = False
@@ -53,6 +55,14 @@ class CupyBackend(Backend):
                 self._peak[dev] = used
             return mem
         cp.cuda.set_allocator(malloc)
+
+    def is_built(self):
+        import importlib.util
+        return importlib.util.find_spec("cupy") is not None
+
+    def cudnn_version(self):
+        from cupy.cuda import cudnn  # its `available` is False where no libcudnn could be loaded
+        return int(cudnn.getVersion()) if getattr(cudnn, "available", False) else None
 
     # ----- devices -----------------------------------------------------------------------------------
     def device_count(self):
@@ -117,6 +127,10 @@ class CupyBackend(Backend):
         props = self.cp.cuda.runtime.getDeviceProperties(self._index(device))
         name = props["name"]
         return name.decode() if isinstance(name, bytes) else name
+
+    def get_device_capability(self, device=None):
+        props = self.cp.cuda.runtime.getDeviceProperties(self._index(device))
+        return (int(props["major"]), int(props["minor"]))
 
     # ----- random (cuRAND-backed generators, one per device) -------------------------------------------
     def manual_seed(self, seed):
@@ -205,6 +219,9 @@ class CupyBackend(Backend):
     _ATOMIC_ADD = ("float32", "float64", "int32", "uint32", "uint64")
 
     def scatter_add(self, target, index, src):
+        if _settings.state.deterministic and target.dtype.kind == "f":
+            # atomics add floats in a varying order, so sums differ run to run; integer sums are exact
+            return self._portable(Backend.scatter_add, target, index, src)
         import cupyx
         cp = self.cp
         out = target.copy()
@@ -213,14 +230,21 @@ class CupyBackend(Backend):
             cupyx.scatter_add(out.view(cp.uint64), index, cp.ascontiguousarray(src, dtype=out.dtype).view(cp.uint64))
             return out
         if name not in self._ATOMIC_ADD:  # int8/int16/uint8/float16: the portable (one-hot matmul) fallback
-            return Backend.scatter_add(self, target, index, src)
+            return self._portable(Backend.scatter_add, target, index, src)
         cupyx.scatter_add(out, index, src)
         return out
 
     def index_put(self, target, index, values):
+        if _settings.state.deterministic:  # with repeated indices, which write lands is unspecified on a GPU
+            return self._portable(Backend.index_put, target, index, values)
         out = target.copy()
         out[index] = values
         return out
+
+    def _portable(self, kernel, target, index, values):
+        """Run a Backend fallback on ``target``'s GPU (its helper arrays are made on the current device)."""
+        with self.cp.cuda.Device(target.device.id):
+            return kernel(self, target, index, values)
 
 
 @hookimpl

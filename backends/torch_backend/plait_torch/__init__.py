@@ -58,6 +58,13 @@ class TorchBackend(Backend):
     def native_device(self, device):
         return self.torch.device("cpu")
 
+    def get_num_threads(self):
+        return self.torch.get_num_threads()
+
+    def set_num_threads(self, n):
+        self.torch.set_num_threads(n)
+        return True
+
     def owns(self, array):
         return self.torch is not None and isinstance(array, self.torch.Tensor)
 

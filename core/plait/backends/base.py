@@ -25,6 +25,10 @@ class Backend:
     #: known gaps for the conformance suite (``plait.testing.conformance``): ``{"test id substring": "reason"}``;
     #: matching tests are expected failures (strict) and the report lists them with their reasons.
     conformance_xfail = {}
+    #: the device types among ``device_types`` that are hardware accelerators in torch's sense
+    #: (``plait.accelerator``, ``plait.cuda``...): numbered devices with a current one. A backend serving
+    #: one must implement the device and memory methods below. ``cpu`` is never an accelerator.
+    accelerator_types = ()
 
     def __init__(self):
         self.xp = None
@@ -72,7 +76,62 @@ class Backend:
         return False
 
     def synchronize(self, device=None):
-        pass
+        """Wait until the work queued on ``device`` (None: the current device) has finished."""
+
+    def is_built(self):
+        """Whether the array library behind this backend is installed (``torch.backends.cuda.is_built()``:
+        the backend could run where a device exists), checked without importing it. A backend that
+        imports its library at plugin import time is built whenever it is registered."""
+        return True
+
+    # ----- numbered devices and their memory (accelerator backends; see ``accelerator_types``) ------------
+    def device_count(self):
+        """How many devices of this backend's accelerator type are visible."""
+        raise TypeError(f"backend {self.name!r} does not implement device_count()")
+
+    def current_device(self):
+        """The index of the current device (where a bare ``'cuda'`` tensor goes)."""
+        raise TypeError(f"backend {self.name!r} does not implement current_device()")
+
+    def set_device(self, index):
+        raise TypeError(f"backend {self.name!r} does not implement set_device()")
+
+    def get_device_name(self, device=None):
+        raise TypeError(f"backend {self.name!r} does not implement get_device_name()")
+
+    def get_device_capability(self, device=None):
+        """``(major, minor)``, as ``torch.cuda.get_device_capability``."""
+        raise TypeError(f"backend {self.name!r} does not implement get_device_capability()")
+
+    def memory_allocated(self, device=None):
+        """Bytes occupied by live arrays on ``device`` (None: the current device)."""
+        raise TypeError(f"backend {self.name!r} does not implement memory_allocated()")
+
+    def max_memory_allocated(self, device=None):
+        raise TypeError(f"backend {self.name!r} does not implement max_memory_allocated()")
+
+    def memory_reserved(self, device=None):
+        raise TypeError(f"backend {self.name!r} does not implement memory_reserved()")
+
+    def reset_peak_memory_stats(self, device=None):
+        raise TypeError(f"backend {self.name!r} does not implement reset_peak_memory_stats()")
+
+    def empty_cache(self):
+        """Return cached, unused device memory to the driver."""
+        raise TypeError(f"backend {self.name!r} does not implement empty_cache()")
+
+    def cudnn_version(self):
+        """The cuDNN version this backend can call (an int as ``torch.backends.cudnn.version()``), or None."""
+        return None
+
+    # ----- CPU threads ---------------------------------------------------------------------------------
+    def get_num_threads(self):
+        """The number of threads the array library uses for one op, or None where the backend cannot tell."""
+        return None
+
+    def set_num_threads(self, n):
+        """Make the array library use ``n`` threads per op; return False where it has no such control."""
+        return False
 
     # ----- random numbers (required: the standard has none) ------------------------------------------
     def manual_seed(self, seed):

@@ -64,6 +64,25 @@ class _Registry:
             return
         self._collect_from(name, module)
 
+    def unregister_plugin(self, name):
+        """Undo :meth:`register_plugin` (tests): forget the plugin, its backends and its extensions."""
+        self.load()
+        self.manager.unregister(name=name)
+        for backend_name in [b for b, plugin in self.plugin_of.items() if plugin == name]:
+            backend = self.backends.pop(backend_name)
+            del self.plugin_of[backend_name]
+            self.ready.discard(backend_name)
+            self.failed.pop(backend_name, None)
+            for t in backend.device_types:
+                self.by_type[t] = [b for b in self.by_type[t] if b is not backend]
+                if not self.by_type[t]:
+                    del self.by_type[t]
+                if self.chosen.get(t) == backend_name:
+                    del self.chosen[t]
+        self.extensions = [e for e in self.extensions if e["plugin"] != name]
+        self.device_cache.clear()
+        self.type_cache.clear()
+
     def _report(self, plugin, message):
         self.errors.append((plugin, message))
         warnings.warn(f"plait plugin {plugin!r} {message}; other backends keep working", RuntimeWarning,
@@ -155,6 +174,8 @@ class _Registry:
             self.failed[backend.name] = f"{type(exc).__name__}: {exc}"
             return False
         self.ready.add(backend.name)
+        from .. import _settings  # a thread count chosen before this backend started applies to it too
+        _settings.apply_num_threads(backend)
         return True
 
     def for_device(self, dev):
@@ -182,6 +203,29 @@ class _Registry:
             dist = backend.distribution or f"plugin {self.plugin_of[backend.name]!r}"
             reasons.append(f"backend {backend.name!r} ({dist}): {self.failed[backend.name]}")
         raise RuntimeError(f"device '{dev}' is not usable: " + "; ".join(reasons))
+
+    def serving(self, device_type):
+        """The backends that may serve ``device_type``: the user's choice, else all of them best first."""
+        self.load()
+        chosen = self.chosen.get(device_type)
+        return [self.backends[chosen]] if chosen is not None else list(self.by_type.get(device_type, ()))
+
+    def usable(self, device_type):
+        """The set-up backend serving ``device_type`` (device modules such as ``plait.cuda``), or None."""
+        for backend in self.serving(device_type):
+            if self.ensure_ready(backend):
+                return backend
+        return None
+
+    def why_unusable(self, device_type):
+        """Why no backend serves ``device_type``, for error messages."""
+        reasons = [f"backend {b.name!r} ({b.distribution or 'plugin ' + repr(self.plugin_of[b.name])}): "
+                   f"{self.failed[b.name]}" for b in self.serving(device_type) if b.name in self.failed]
+        if reasons:
+            return "; ".join(reasons)
+        dist = KNOWN_DISTRIBUTIONS.get(device_type)
+        hint = f"pip install {dist}" if dist else "install a plait backend plugin that serves it"
+        return f"no installed plait backend serves '{device_type}' ({hint})"
 
     def for_array(self, array):
         backend = self.type_cache.get(type(array))

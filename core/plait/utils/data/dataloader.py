@@ -450,8 +450,8 @@ def _pin_function(pin_memory):
     page-locked host memory (``Backend.pin_host_memory``)."""
     if not pin_memory:
         return None
-    from ... import cuda
-    backend = cuda._backend() if cuda.is_available() else None
+    from ... import _device_module
+    backend = _device_module.backend("cuda") if _device_module.is_available("cuda") else None
     pin = getattr(backend, "pin_host_memory", None)
     if pin is None:
         warnings.warn(_PIN_WARNING, UserWarning, stacklevel=3)
