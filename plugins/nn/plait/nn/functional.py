@@ -1,7 +1,9 @@
 """plait.nn.functional: the stateless counterparts of every layer (PyTorch's torch.nn.functional)."""
 from ._functional_basic import *  # noqa: F401,F403
 from ._functional_conv import *  # noqa: F401,F403
+from ._functional_attention import *  # noqa: F401,F403
 from ._functional_basic import __all__ as _basic_all
 from ._functional_conv import __all__ as _conv_all
+from ._functional_attention import __all__ as _attention_all
 
-__all__ = [*_basic_all, *_conv_all]
+__all__ = [*_basic_all, *_conv_all, *_attention_all]
