@@ -526,3 +526,21 @@ def test_mha_live_against_torch(kdim, bias_kv, zero_attn, batch_first, need_weig
                        [p.grad.numpy() for p in module.parameters()])
     for got, expect in zip(*results):
         np.testing.assert_allclose(got, expect, rtol=1e-9, atol=1e-12)
+
+
+def test_mha_merge_masks_as_torch():
+    m = nn.MultiheadAttention(4, 2)
+    q = plait.zeros(2, 3, 4)
+    kpm = plait.tensor([[0.0, 0.0, -math.inf], [0.0, 0.0, 0.0]])
+    attn = plait.tensor(arr(1, 3, 3), dtype=plait.float32)
+    assert m.merge_masks(None, None, q) == (None, None)
+    merged, kind = m.merge_masks(None, kpm, q)
+    assert kind == 1 and merged is kpm
+    merged, kind = m.merge_masks(attn, None, q)
+    assert kind == 2 and tuple(merged.shape) == (2, 2, 3, 3)
+    np.testing.assert_array_equal(merged[1, 0].numpy(), attn.numpy())
+    merged, kind = m.merge_masks(attn, kpm, q)
+    assert kind == 2 and tuple(merged.shape) == (2, 2, 3, 3)
+    np.testing.assert_array_equal(merged[0, 1].numpy(), (attn + kpm[0]).numpy())
+    merged, kind = m.merge_masks(plait.zeros(4, 3, 3), None, q)
+    assert tuple(merged.shape) == (2, 2, 3, 3)

@@ -117,12 +117,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if value.size(-2) != source:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{batches}, {source}] but got: [{batches}, {value.size(-2)}].")
+    scale = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
     if is_causal:
         rows = plait.arange(length, device=query.device).reshape(length, 1)
-        attn_mask = rows >= plait.arange(source, device=query.device)
+        causal = rows >= plait.arange(source, device=query.device)
+        # top-left aligned, so every query keeps key 0: no row is left empty and the plain softmax will do
+        return _attend(query, key, value, causal, dropout_p, scale, zero_masked_rows=False)[0]
     if attn_mask is not None:
         plait.broadcast_shapes((*query.shape[:-1], source), attn_mask.shape)  # torch's message if it can't
-    scale = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
     return _attend(query, key, value, attn_mask, dropout_p, scale, zero_masked_rows=True)[0]
 
 

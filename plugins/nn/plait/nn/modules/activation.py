@@ -352,3 +352,21 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
+
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """(mask, mask type) for self-attention over (N, L, E) ``query``, as torch's fused kernel takes them:
+        type 1 with a (N, L) key padding mask alone; type 2 once an (L, L) or (N*H, L, L) attention mask is
+        given, expanded to (N, H, L, L) and added to the padding mask when both are."""
+        mask_type, merged = None, None
+        if key_padding_mask is not None:
+            mask_type, merged = 1, key_padding_mask
+        if attn_mask is not None:
+            batch, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.dim() == 3:
+                merged = attn_mask.view(batch, -1, seq_len, seq_len)
+            else:
+                merged = attn_mask.view(1, 1, seq_len, seq_len).expand(batch, self.num_heads, -1, -1)
+            if key_padding_mask is not None:
+                merged = merged + key_padding_mask.view(batch, 1, 1, seq_len).expand(-1, self.num_heads, -1, -1)
+        return merged, mask_type
