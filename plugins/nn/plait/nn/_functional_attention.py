@@ -193,12 +193,12 @@ def _packed_projection(query, key, value, weight, bias):
     if key is value and query is key:
         proj = linear(query, weight, bias).unflatten(-1, (3, embed_dim))
         return proj.select(-2, 0), proj.select(-2, 1), proj.select(-2, 2)
+    if key is value:  # attention over a memory: one product for its keys and values
+        q = linear(query, weight[:embed_dim], None if bias is None else bias[:embed_dim])
+        kv = linear(key, weight[embed_dim:], None if bias is None else bias[embed_dim:]).unflatten(-1, (2, embed_dim))
+        return q, kv.select(-2, 0), kv.select(-2, 1)
     w_q, w_k, w_v = weight.chunk(3)
     b_q, b_k, b_v = (None, None, None) if bias is None else bias.chunk(3)
-    if key is value:
-        kv = linear(key, plait.cat([w_k, w_v]), None if bias is None else plait.cat([b_k, b_v]))
-        kv = kv.unflatten(-1, (2, embed_dim))
-        return linear(query, w_q, b_q), kv.select(-2, 0), kv.select(-2, 1)
     return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
 
 
