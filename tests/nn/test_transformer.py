@@ -501,3 +501,27 @@ def test_transformer_repr_live_against_torch():
         ours, theirs = nn.Transformer(**kw), torch.nn.Transformer(**kw)
     # plait prints LayerNorm as torch before 2.13 did (tests/nn/test_modules_parity.py): bias only when dropped
     assert repr(ours) == repr(theirs)
+
+
+def test_custom_encoder_and_decoder_replace_the_stacks_and_are_reinitialised():
+    class Shift(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(4, 4, bias=False)
+
+        def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+            return self.proj(src)
+
+    class Last(nn.Module):
+        def forward(self, tgt, memory, **masks):
+            return tgt + memory[-1:]
+
+    encoder = Shift()
+    init_before = encoder.proj.weight.detach().clone()
+    tr = nn.Transformer(d_model=4, nhead=2, custom_encoder=encoder, custom_decoder=Last())
+    assert tr.encoder is encoder and isinstance(tr.decoder, Last)
+    assert not np.allclose(encoder.proj.weight.detach().numpy(), init_before.numpy())  # xavier_uniform_ again
+    assert encoder.proj.weight.abs().max().item() <= math.sqrt(6.0 / 8)
+    src, tgt = plait.ones(3, 2, 4), plait.zeros(2, 2, 4)
+    expected = (src[-1:] @ encoder.proj.weight.t()).expand(2, 2, 4)
+    np.testing.assert_allclose(tr(src, tgt).detach().numpy(), expected.detach().numpy(), rtol=1e-6)
