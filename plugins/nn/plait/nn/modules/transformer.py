@@ -181,16 +181,14 @@ def _why_no_nested_tensor(encoder_layer):
     return ""
 
 
-def _padding(key_padding_mask):
-    """Where a canonical (float) key padding mask pads: every nonzero entry, as torch reads it."""
-    return key_padding_mask != 0
-
-
-def _left_aligned(padded):
-    """Whether every sequence's tokens all come before its padding."""
-    kept = padded.logical_not()
-    count = kept.sum(dim=1, keepdim=True)
-    return bool((kept == (plait.arange(padded.size(1), device=padded.device) < count)).all().item())
+def _left_aligned_padding(key_padding_mask):
+    """(padding, whether it is the mask's own): where torch's nested tensors pad, from a canonical (float)
+    key padding mask, whose nonzero entries pad. Nested tensors keep each sequence's first ``count`` tokens,
+    ``count`` being its unpadded ones; a mask whose padding comes last says exactly that."""
+    padded = key_padding_mask != 0
+    count = padded.logical_not().sum(dim=1, keepdim=True)
+    left_aligned = plait.arange(padded.size(1), device=padded.device) >= count
+    return left_aligned, bool((left_aligned == padded).all().item())
 
 
 class TransformerEncoder(Module):
@@ -200,7 +198,8 @@ class TransformerEncoder(Module):
     ``batch_first`` layers (see ``use_nested_tensor``, set at construction with torch's warning when the layer
     rules it out), a right-padded ``src_key_padding_mask`` and no ``mask``, torch runs the layers on the
     unpadded tokens only and pads the result with zeros. plait has no nested tensors and runs the padded
-    batch, but returns what torch returns there: the padded positions as zeros (before ``norm``).
+    batch, but returns what torch returns there: the padded positions as zeros (before ``norm``), and with
+    ``mask_check=False`` a sequence's first tokens taken as its real ones, however the mask orders them.
     """
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
@@ -217,32 +216,38 @@ class TransformerEncoder(Module):
                           stacklevel=2)
             self.use_nested_tensor = False
 
-    def _pads_with_zeros(self, src, mask, src_key_padding_mask):
-        """Whether torch would take its nested-tensor path for this call."""
+    def _nested_padding(self, src, mask, src_key_padding_mask):
+        """Where torch's nested-tensor path pads for this call, or None where it would not take that path."""
         first = self.layers[0]
         if not (self.use_nested_tensor and not first.training and src.dim() == 3 and src_key_padding_mask is not None
                 and mask is None):
-            return False
-        if self.mask_check and not _left_aligned(_padding(src_key_padding_mask)):
-            return False
+            return None
+        padding, as_given = _left_aligned_padding(src_key_padding_mask)
+        if self.mask_check and not as_given:
+            return None
         attn = first.self_attn
         args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
                 first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias, first.linear1.weight,
                 first.linear1.bias, first.linear2.weight, first.linear2.bias)
-        return not (plait.is_grad_enabled() and any(t is not None and t.requires_grad for t in args))
+        if plait.is_grad_enabled() and any(t is not None and t.requires_grad for t in args):
+            return None
+        return padding
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """``is_causal=None`` detects a causal ``mask``; True or False is taken as given."""
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", _none_or_dtype(mask),
                                                "mask", src.dtype)
         mask = _canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
-        zero_padded = self._pads_with_zeros(src, mask, src_key_padding_mask)
+        nested_padding = self._nested_padding(src, mask, src_key_padding_mask)
+        if nested_padding is not None:
+            # with mask_check=False torch reads only how many tokens each sequence has, as this mask says
+            src_key_padding_mask = _canonical_mask(nested_padding, "src_key_padding_mask", None, "", src.dtype)
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, self.layers[0].self_attn.batch_first))
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
-        if zero_padded:
-            output = output.masked_fill(_padding(src_key_padding_mask).unsqueeze(-1), 0.0)
+        if nested_padding is not None:
+            output = output.masked_fill(nested_padding.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
