@@ -13,7 +13,7 @@ import pytest
 import plait
 import plait.nn as nn
 import plait.nn.functional as F
-from plait.autograd import gradcheck
+from plait.autograd import gradcheck, gradgradcheck
 
 NAN = float("nan")
 
@@ -263,6 +263,8 @@ def test_sdpa_gradcheck_with_float_mask_and_causal():
     mask = T(5, 3, 4)
     assert gradcheck(lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m), (q, k, v, mask))
     assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3), (q, k, v))
+    keep = plait.tensor([[True, False, True, True], [False, False, False, False], [True, True, False, True]])
+    assert gradgradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=keep), (q, k, v))
 
 
 def test_sdpa_errors_as_torch():
