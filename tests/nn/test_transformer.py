@@ -418,6 +418,7 @@ def test_causal_mask_detection():
     assert not _detect_is_causal_mask(causal, size=3) and not _detect_is_causal_mask(causal, is_causal=False)
     assert not _detect_is_causal_mask(plait.zeros(4, 4)) and not _detect_is_causal_mask(None)
     assert _detect_is_causal_mask(None, is_causal=True)
+    assert _detect_is_causal_mask(plait.ones(3, 3, dtype=plait.bool).triu(1))  # True above the diagonal, as torch
 
 
 def test_transformer_errors_as_torch():
