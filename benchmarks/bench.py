@@ -8,6 +8,7 @@ Targets (the issues' performance goals, checked by reading the printed ratios, n
   1024x1024 matmul fwd+bwd   <= 1.2x hand-written NumPy
   MLP step (784-512-256-10, batch 128) <= 1.5x PyTorch CPU
   LeNet-5 step (batch 64, 1x28x28)     <= 3x PyTorch CPU
+  Transformer encoder step (2 layers, d_model 128, 4 heads, ff 512, batch 16 x seq 64) <= 1.5x PyTorch CPU
   peak memory of an MLP training loop flat across 1,000 steps
 """
 import argparse
@@ -355,6 +356,48 @@ def bench_nn(repeat):
         best_time(lambda: by_hand.step(x_np, y_np), repeat), torch_s)
 
 
+def transformer_encoder(mod_nn):
+    """The benchmark's 2-layer Transformer encoder (batch-first, dropout 0.1), from ``plait.nn`` or ``torch.nn``."""
+    layer = mod_nn.TransformerEncoderLayer(d_model=128, nhead=4, dim_feedforward=512, batch_first=True)
+    return mod_nn.TransformerEncoder(layer, num_layers=2)
+
+
+def bench_transformer(repeat, batch=16, seq=64):
+    """One training step of a Transformer encoder: forward, mean loss, backward, SGD. torch's encoder takes a
+    fused kernel only in inference; in training both run their eager layers, so training steps compare."""
+    try:
+        import plait.nn as nn
+        import plait.optim as optim
+    except ImportError as exc:
+        print(f"(skipping the Transformer benchmark: {exc})")
+        return
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((batch, seq, 128), dtype=np.float32)
+    plait.manual_seed(0)
+    model = transformer_encoder(nn).train()
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    x = plait.tensor(x_np)
+
+    def plait_step():
+        opt.zero_grad()
+        model(x).mean().backward()
+        opt.step()
+
+    torch_s = None
+    if torch is not None:
+        tmodel = transformer_encoder(torch.nn).train()
+        tmodel.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in model.state_dict().items()})
+        topt = torch.optim.SGD(tmodel.parameters(), lr=0.01)
+        tx = torch.tensor(x_np)
+
+        def torch_step():
+            topt.zero_grad()
+            tmodel(tx).mean().backward()
+            topt.step()
+        torch_s = best_time(torch_step, repeat)
+    row(f"Transformer encoder step, {batch}x{seq}x128", best_time(plait_step, repeat), None, torch_s)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
@@ -367,6 +410,7 @@ def main():
     bench_matmul(max(2, repeat // 2))
     step = bench_mlp(repeat)
     bench_nn(repeat)
+    bench_transformer(repeat)
     bench_memory(step, 100 if args.quick else args.memory_steps)
 
 

@@ -40,3 +40,22 @@ def test_numpy_lenet_baseline_follows_plaits_training_trajectory():
         np.testing.assert_allclose(by_hand.step(x_np, y_np), loss.item(), rtol=1e-5)
     for p, q in zip(model.parameters(), by_hand.p):
         np.testing.assert_allclose(p.detach().numpy(), q, rtol=1e-4, atol=1e-6)
+
+
+def test_transformer_benchmark_compares_the_same_model_with_torch():
+    """The Transformer benchmark loads plait's weights into torch's encoder: same parameters, same loss and
+    gradients (dropout aside, so compared in eval mode), so both time the same work."""
+    torch = pytest.importorskip("torch")
+    bench = _bench_module()
+    plait.manual_seed(0)
+    model = bench.transformer_encoder(nn).eval()
+    tmodel = bench.transformer_encoder(torch.nn).eval()
+    tmodel.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in model.state_dict().items()})
+    x_np = np.random.default_rng(0).standard_normal((2, 8, 128), dtype=np.float32)
+    loss = model(plait.tensor(x_np)).square().mean()
+    tloss = tmodel(torch.tensor(x_np)).square().mean()
+    loss.backward()
+    tloss.backward()
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-5)
+    for (name, p), q in zip(model.named_parameters(), tmodel.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=name)

@@ -274,16 +274,27 @@ class Linear(Op):
 
     def forward(self, x, w, b):
         self.has_bias = b is not None
-        out = self.xp.matmul(x, self.xp.matrix_transpose(w))
-        return out if b is None else out + b
+        xp = self.xp
+        lead = x.shape[:-1]
+        if x.ndim > 2:
+            # (*, in) as one (rows, in) matrix: one BLAS product, where a stacked matmul makes one per leading
+            # index (NumPy's), several times slower for the (batch, seq, features) inputs of sequence models
+            x = xp.reshape(x, (math.prod(lead), x.shape[-1]))
+        out = xp.matmul(x, xp.matrix_transpose(w))
+        if b is not None:
+            out = out + b
+        return xp.reshape(out, (*lead, out.shape[-1])) if len(lead) > 1 else out
 
     def backward(self, g):
         x, w, b = self.saved_tensors
         needs = self.needs_input_grad
-        gx = g.matmul(w) if needs[0] else None
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # (rows, out), as the forward's product
+        gx = None
+        if needs[0]:
+            gx = g2.matmul(w)
+            gx = gx if g.ndim == 2 else gx.reshape(*g.shape[:-1], w.shape[1])
         gw = gb = None
         if needs[1] or (b is not None and needs[2]):
-            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
             if needs[1]:
                 x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
                 gw = g2.mT.matmul(x2)

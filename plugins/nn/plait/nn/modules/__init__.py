@@ -18,9 +18,10 @@ from .instancenorm import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .channelshuffle import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
 from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
-               upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold)
+               upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold, transformer)
 
-__all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization,
-                          dropout, sparse, upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle,
-                          fold) for name in m.__all__]
+__all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout,
+                          sparse, upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold,
+                          transformer) for name in m.__all__]
