@@ -352,8 +352,8 @@ def test_transformer_repr_as_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's notice that nested tensors need batch_first
         tr = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16)
-    # torch 2.13's repr, LayerNorm in the form plait prints it (see tests/nn/test_modules_parity.py)
-    norm = "LayerNorm((8,), eps=1e-05, elementwise_affine=True)"
+    # torch 2.13's repr
+    norm = "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)"
     attn = ("MultiheadAttention(\n{i}  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, "
             "bias=True)\n{i})")
     i6 = " " * 8
