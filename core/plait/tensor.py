@@ -509,10 +509,10 @@ class Tensor:
         return repr(self)
 
     def __reduce_ex__(self, protocol):
-        from .serialization import _rebuild_tensor
-        return (_rebuild_tensor, (self._backend.to_host(self._data) if self._backend.host_accessible else
-                                  self._backend.to_host(self._data), str(self._device), self._dtype.name,
-                                  self._requires_grad))
+        # host bytes + dtype + shape + device + requires_grad: unpickling needs no array library's pickle support
+        from .serialization import _tensor_from_bytes, _tensor_bytes
+        return (_tensor_from_bytes, (_tensor_bytes(self), self._dtype.name, tuple(self._data.shape),
+                                     str(self._device), self._requires_grad))
 
     def __deepcopy__(self, memo):
         out = self.detach().clone()
