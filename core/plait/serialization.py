@@ -62,6 +62,14 @@ class CheckpointError(RuntimeError):
 _Invalid = _tf.Invalid
 
 
+class _CallerError(Exception):
+    """An exception of the caller's ``map_location``, carried through the unpickler untouched."""
+
+    def __init__(self, original):
+        super().__init__(original)
+        self.original = original
+
+
 def _is_dunder(key):
     return isinstance(key, str) and key.startswith("__") and key.endswith("__")
 
@@ -166,6 +174,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     else:
         if type(pickle_protocol) is not int or not 0 <= pickle_protocol <= pickle.HIGHEST_PROTOCOL:
             raise ValueError(f"pickle protocol must be <= {pickle.HIGHEST_PROTOCOL}")
+        if pickle_protocol == 0:  # it writes persistent ids as text lines, which cannot hold storage references
+            raise ValueError("plait.save needs pickle protocol 1 or higher: protocol 0 cannot store the storage "
+                             "references of tensors in a form that loads back (torch.load fails on such files)")
         archive = _tf.archive_name_for(path)
 
         def write(out):
@@ -467,6 +478,8 @@ def _load(stream, name, options, mmap=False):
         raise CheckpointError(f"'{name}' {exc.lead}: {exc}") from None
     except _tf.Refused as exc:
         raise pickle.UnpicklingError(_weights_only_message(str(exc))) from None
+    except _CallerError as exc:
+        raise exc.original
 
 
 def _load_checked(stream, name, options, mmap):
@@ -550,7 +563,10 @@ class _Placement:
     def _call_map_location(self, t, location, label):
         from .tensor import Tensor
         from .device import device as _device
-        out = self.map_location(t, location)
+        try:
+            out = self.map_location(t, location)
+        except Exception as exc:
+            raise _CallerError(exc) from None
         if out is None:  # torch: fall back to the saved location
             _, dev = self._place(location, label, location)
             return t.to(dev)
@@ -558,8 +574,8 @@ class _Placement:
             return out
         if isinstance(out, (str, _device)):
             return t.to(out)
-        raise TypeError(f"plait.load: map_location(storage, location) must return a tensor, a device or None; "
-                        f"got {type(out).__name__}")
+        raise _CallerError(TypeError(f"plait.load: map_location(storage, location) must return a tensor, a "
+                                     f"device or None; got {type(out).__name__}"))
 
 
 def _load_zip(stream, name, options, mmap):
@@ -584,7 +600,7 @@ def _load_zip(stream, name, options, mmap):
                                            **options.pickle_load_args)
         try:
             return unpickler.load()
-        except (_Invalid, _tf.Refused, CheckpointError):
+        except (_Invalid, _tf.Refused, CheckpointError, _CallerError):
             raise
         except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
                 AttributeError, UnicodeDecodeError, RecursionError, OverflowError) as exc:
