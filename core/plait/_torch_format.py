@@ -116,6 +116,12 @@ def _strided_view(flat, offset, size, stride):
             if d not in spread:
                 out = out.unsqueeze(d)
         return out.expand(size) if tuple(out.shape) != size else out
+    numel = 1
+    for n in size:
+        numel *= n
+    if numel > 16 * flat.numel() + (1 << 20):  # overlapping windows: torch keeps a view, plait would copy
+        raise Invalid(f"a tensor of size {list(size)} and stride {list(stride)} overlaps itself: plait would copy "
+                      f"{numel} elements out of a storage of {flat.numel()}", lead="cannot be loaded")
     from .creation import arange
     index = None
     for d, (n, s) in enumerate(zip(size, stride)):
@@ -298,15 +304,23 @@ class Archive:
             except (zipfile.BadZipFile, EOFError, ValueError, OSError, NotImplementedError, zlib.error) as exc:
                 raise Invalid(f"record {name!r} is unreadable ({type(exc).__name__}: {exc})",
                               lead="is truncated or corrupt") from None
-        start = self._data_start(info)
+        try:
+            start = self._data_start(info)
+        except (OSError, ValueError, OverflowError) as exc:
+            raise Invalid(f"record {name!r} cannot be located ({type(exc).__name__}: {exc})",
+                          lead="is truncated or corrupt") from None
         size = info.file_size
         if self.mapped is not None:
             if start + size > len(self.mapped):
                 raise Invalid(f"record {name!r} ends past the end of the file", lead="is truncated")
             return memoryview(self.mapped)[start:start + size]
+        from .serialization import _read_into
+        end = self.stream.seek(0, io.SEEK_END)
+        if start + size > end:
+            raise Invalid(f"record {name!r} needs bytes {start}..{start + size} of a file of {end} bytes",
+                          lead="is truncated")
         self.stream.seek(start)
         buf = bytearray(size)
-        from .serialization import _read_into
         if _read_into(self.stream, buf) < size:
             raise Invalid(f"record {name!r} needs {size} bytes but the file ended early", lead="is truncated")
         if zlib.crc32(buf) != info.CRC:
@@ -369,7 +383,7 @@ class StorageLoader:
         dt = storage_type.dtype
         data = self.archive.read(f"{self.prefix}/data/{key}")
         if numel * dt.itemsize != len(data):  # (an UntypedStorage counts bytes: its dtype is uint8)
-            raise Invalid(f"storage {key!r} of {numel} {dt} elements has {len(data)} bytes")
+            raise Invalid(f"storage {key!r} of {numel} {dt.name} elements has {len(data)} bytes")
         if self.byteorder == "big" and dt.itemsize > 1:  # backends read little-endian bytes
             data = _swap_bytes(data, dt.itemsize)
         storage = LoadedStorage(self.placement.build(data, dt, (numel,), location, f"storage {key!r}"))
@@ -394,7 +408,7 @@ def _short(value, limit=80):
 _BLOCKED_MODULES = ("sys", "os", "posix", "nt")
 
 
-def weights_only_unpickler(file, allowed, user_allowed, unsupported, persistent_load, encoding):
+def weights_only_unpickler(file, size, allowed, user_allowed, unsupported, persistent_load, encoding):
     """A pickle reader that builds only ``allowed`` globals (name -> object) and ``user_allowed`` ones; every
     opcode that could call or set something on another object is checked, as torch's weights-only unpickler
     does (the rest is the standard library's pure-Python unpickler)."""
@@ -405,6 +419,10 @@ def weights_only_unpickler(file, allowed, user_allowed, unsupported, persistent_
     unpickler.user_types = {id(v) for v in user_allowed.values()}
     unpickler.allowed_ids = {id(v) for v in allowed.values()} | {id(v) for v in user_allowed.values()}
     unpickler.persistent_load = persistent_load
+    unpickler.size_limit = size
+    # classes a checkpoint names as values (a tensor subclass's type) but that must not be called: plait.Tensor's
+    # legacy constructor allocates whatever size it is given
+    unpickler.not_callable = {id(allowed[name]) for name in ("torch.Tensor",) if name in allowed}
     return unpickler
 
 
@@ -438,15 +456,24 @@ class _WeightsOnlyUnpickler(pickle._Unpickler):
     def load_reduce(self):
         args = self.stack.pop()
         func = self.stack[-1]
-        if not self._allowed(func):
+        if not self._allowed(func) or id(func) in self.not_callable:
             raise Refused(f"Trying to call reduce for unrecognized function {_short(func)}")
         if not isinstance(args, tuple):
             raise Invalid(f"the arguments of {_short(func)} are {type(args).__name__}, not a tuple")
+        if func is bytearray and args and not isinstance(args[0], (str, bytes)):
+            raise Refused("bytearray is only built from pickled bytes in a weights-only load")
         self.stack[-1] = func(*args)
     dispatch[pickle.REDUCE[0]] = load_reduce
 
+    def load_bytearray8(self):
+        (size,) = struct.unpack("<Q", self.read(8))
+        if size > self.size_limit:
+            raise Invalid(f"a bytearray of {size} bytes in a pickle of {self.size_limit}")
+        self.append(bytearray(self.read(size)))
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
+
     def _new(self, cls, args, kwargs):
-        if not (isinstance(cls, type) and self._allowed(cls)):
+        if not (isinstance(cls, type) and self._allowed(cls)) or id(cls) in self.not_callable:
             raise Refused(f"Can only create new object for classes allowlisted via `add_safe_globals` but got "
                           f"{_short(cls)}")
         if not isinstance(args, tuple) or not isinstance(kwargs, dict):

@@ -593,7 +593,7 @@ def _load_zip(stream, name, options, mmap):
         unsupported = _tf.unsupported_names()
         file = io.BytesIO(pkl)
         if options.weights_only:
-            unpickler = _tf.weights_only_unpickler(file, torch_names, _user_allowed_globals(), unsupported,
+            unpickler = _tf.weights_only_unpickler(file, len(pkl), torch_names, _user_allowed_globals(), unsupported,
                                                    storages, options.pickle_load_args["encoding"])
         else:
             unpickler = _tf.full_unpickler(options.pickle_module, file, torch_names, unsupported, storages,
@@ -603,7 +603,7 @@ def _load_zip(stream, name, options, mmap):
         except (_Invalid, _tf.Refused, CheckpointError, _CallerError):
             raise
         except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
-                AttributeError, UnicodeDecodeError, RecursionError, OverflowError) as exc:
+                AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
             raise _Invalid(f"its data.pkl could not be unpickled ({type(exc).__name__}: {exc})") from exc
     finally:
         if mapped is not None:
