@@ -98,24 +98,9 @@ def rebuild_tensor(storage, storage_offset, size, stride):
 
 
 def _strided_view(flat, offset, size, stride):
-    # dims of size 1 carry no layout, and a stride-0 dim is one element broadcast
-    spread = [d for d in range(len(size)) if size[d] != 1 and stride[d] != 0]
-    order = sorted(spread, key=lambda d: -stride[d])
-    expected, dense = 1, True
-    for d in reversed(order):
-        if stride[d] != expected:
-            dense = False
-            break
-        expected *= size[d]
-    if dense:  # a row-major block of the storage, its dims permuted, with size-1 and broadcast dims added
-        out = flat[offset:offset + expected].view([size[d] for d in order])
-        perm = [order.index(d) for d in spread]
-        if perm != sorted(perm):
-            out = out.permute(perm)
-        for d in range(len(size)):
-            if d not in spread:
-                out = out.unsqueeze(d)
-        return out.expand(size) if tuple(out.shape) != size else out
+    view = _as_basic_view(flat, offset, size, stride)
+    if view is not None:
+        return view
     numel = 1
     for n in size:
         numel *= n
@@ -128,6 +113,39 @@ def _strided_view(flat, offset, size, stride):
         axis = (arange(n, device=flat.device) * s).reshape([n if k == d else 1 for k in range(len(size))])
         index = axis if index is None else index + axis
     return flat[(index + offset).reshape(-1)].reshape(size)
+
+
+def _as_basic_view(flat, offset, size, stride):
+    """The layout as a basic-sliced view of the storage, or None. Ordered by decreasing stride, the dims must have
+    strides that each divide the previous one: the storage is then a row-major array of shape
+    (length // s0, s0 // s1, ..., s_last) and the tensor a block of it (start = the offset in that mixed radix),
+    permuted back, with its size-1 and broadcast (stride-0) dims added."""
+    spread = [d for d in range(len(size)) if size[d] != 1 and stride[d] != 0]
+    order = sorted(spread, key=lambda d: -stride[d])
+    steps = [stride[d] for d in order]
+    for outer, inner, d in zip(steps, steps[1:], order[1:]):
+        if outer % inner or outer < inner * size[d]:
+            return None
+    if not order:
+        out = flat[offset]
+    else:
+        rows = flat.numel() // steps[0]
+        radix = [rows] + [a // b for a, b in zip(steps, steps[1:])] + [steps[-1]]
+        start, rest = [], offset
+        for step in steps:
+            start.append(rest // step)
+            rest %= step
+        if any(begin + size[d] > limit for begin, d, limit in zip(start, order, radix)):
+            return None  # it runs past the last whole row of the storage
+        grid = flat[:rows * steps[0]].view(radix)
+        out = grid[tuple(slice(begin, begin + size[d]) for begin, d in zip(start, order)) + (rest,)]
+        perm = [order.index(d) for d in spread]
+        if perm != sorted(perm):
+            out = out.permute(perm)
+    for d in range(len(size)):
+        if d not in spread:
+            out = out.unsqueeze(d)
+    return out.expand(size) if tuple(out.shape) != size else out
 
 
 def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):

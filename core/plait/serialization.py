@@ -550,10 +550,13 @@ class _Placement:
             backend, dev = self._place(map_location.get(saved, saved), label, saved)
         else:
             backend, dev = self._place(saved, label, saved)
+        if dt not in backend.dtype_to_native:
+            raise _Invalid(f"{label} of dtype {dt.name} and shape {list(shape)} could not be built on device "
+                           f"'{dev}': backend {backend.name!r} has no {dt.name}", lead="cannot be loaded")
         try:
             arr = backend.from_bytes(buf, dt, shape, dev)
         except (ValueError, TypeError, OverflowError, IndexError, struct.error) as exc:
-            raise _Invalid(f"{label} of dtype {dt} and shape {list(shape)} could not be built "
+            raise _Invalid(f"{label} of dtype {dt.name} and shape {list(shape)} could not be built "
                            f"({type(exc).__name__}: {exc})") from exc
         t = _graph._make(arr, backend, dev, dt)
         if callable(map_location):

@@ -746,3 +746,35 @@ def test_shapes_with_absurd_ranks_are_rejected_before_any_size_arithmetic(tmp_pa
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
     with pytest.raises(plait.serialization.CheckpointError, match="100000 dimensions"):
         plait.load(path)
+
+
+def _layout_file(path, storage, offset, size, stride):
+    def push(value):  # a protocol-2 pickle fragment that pushes value (its memo writes are never read back)
+        return pickle.dumps(value, 2)[2:-1]
+    body = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((" + push("storage") + b"ctorch\nLongStorage\n"
+            + push("0") + push("cpu") + push(len(storage)) + b"tQ" + push(offset) + push(tuple(size))
+            + push(tuple(stride)) + b"\x89ccollections\nOrderedDict\n)RtR.")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", body)
+        zf.writestr("archive/data/0", struct.pack(f"<{len(storage)}q", *storage))
+    return path
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_strided_layouts_match_their_definition(tmp_path, seed):
+    """torch's layout rule, element [i, j, ...] = storage[offset + i*stride0 + j*stride1 + ...], for random
+    sizes, strides (zero, overlapping, gapped, permuted) and offsets: views and gathered copies alike."""
+    rng = random.Random(seed)
+    for trial in range(40):
+        ndim = rng.randrange(0, 4)
+        size = [rng.choice([1, 2, 3]) for _ in range(ndim)]
+        stride = [rng.choice([0, 1, 2, 3, 4, 6, 12]) for _ in range(ndim)]
+        offset = rng.randrange(0, 5)
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+        storage = [100 + k for k in range(last + 1 + rng.randrange(0, 3))]
+        got = plait.load(_layout_file(tmp_path / "l.pt", storage, offset, size, stride))
+        expected = np.empty(size, dtype=np.int64)
+        for index in np.ndindex(*size):
+            expected[index] = storage[offset + sum(i * s for i, s in zip(index, stride))]
+        assert got.shape == tuple(size), (size, stride, offset)
+        np.testing.assert_array_equal(to_np(got), expected, err_msg=f"{size} {stride} {offset}")
