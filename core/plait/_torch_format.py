@@ -12,9 +12,10 @@ rebuild functions when reading, so torch is never imported.
 
 Each plait tensor is written as its own row-major storage; tensors over the same array object (a Parameter and
 the tensor it wraps) share one storage. Views of one another in plait (slices, transposes) are written as
-separate storages. Reading rebuilds torch's strided tensors: offsets, permuted and broadcast (stride 0) layouts
-become views of the loaded storage, so tensors torch saved as views of one storage stay views of one plait
-tensor; other layouts (overlapping or gapped strides) are gathered into a copy."""
+separate storages. Reading rebuilds torch's strided tensors: layouts that are a block of the storage seen as a
+row-major array (offsets, narrowed, stepped, permuted and broadcast dims: strides that divide one another) become
+views of the loaded storage, so tensors torch saved as views of one storage stay views of one plait tensor; other
+layouts (overlapping windows, strides that do not divide) are gathered into a copy."""
 import _codecs
 import _compat_pickle
 import collections
@@ -126,8 +127,8 @@ def _as_basic_view(flat, offset, size, stride):
     for outer, inner, d in zip(steps, steps[1:], order[1:]):
         if outer % inner or outer < inner * size[d]:
             return None
-    if not order:
-        out = flat[offset]
+    if not order:  # one element (a slice: integer indexing copies on NumPy)
+        out = flat[offset:offset + 1].view([])
     else:
         rows = flat.numel() // steps[0]
         radix = [rows] + [a // b for a, b in zip(steps, steps[1:])] + [steps[-1]]
@@ -405,6 +406,8 @@ class StorageLoader:
         if self.byteorder == "big" and dt.itemsize > 1:  # backends read little-endian bytes
             data = _swap_bytes(data, dt.itemsize)
         storage = LoadedStorage(self.placement.build(data, dt, (numel,), location, f"storage {key!r}"))
+        if isinstance(data, memoryview):  # of an mmap: released, so the map can close when loading ends
+            data.release()
         self.loaded[cache_key] = storage
         return storage
 

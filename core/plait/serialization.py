@@ -590,7 +590,7 @@ def _load_zip(stream, name, options, mmap):
     try:
         archive = _tf.Archive(stream, mapped)
         prefix = _tf.archive_prefix(archive)
-        pkl = archive.read(f"{prefix}/data.pkl")
+        pkl = bytes(archive.read(f"{prefix}/data.pkl"))
         storages = _tf.StorageLoader(archive, prefix, _Placement(options.map_location, name))
         torch_names = _tf.torch_globals()
         unsupported = _tf.unsupported_names()
