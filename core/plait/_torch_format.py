@@ -95,7 +95,19 @@ def rebuild_tensor(storage, storage_offset, size, stride):
     if last >= flat.numel():
         raise Invalid(f"a tensor of size {list(size)} and stride {list(stride)} at offset {storage_offset} "
                       f"reaches element {last} of a storage of {flat.numel()} elements")
-    return _strided_view(flat, storage_offset, size, stride)
+    return _standalone(_strided_view(flat, storage_offset, size, stride))
+
+
+def _standalone(t):
+    """The tensor over the same memory, without the view record tying it to the (hidden) storage tensor: as in
+    torch, where a loaded tensor is set onto its storage and is nobody's view, it has its own version counter and
+    ``detach_()`` works. Layouts with broadcast dims stay views: in-place writes into them raise torch's error."""
+    view = t._view
+    if view is None or any(kind == "broadcast" for kind, _ in view[1]):
+        return t
+    out = t._alias()
+    out._vc = [0]
+    return out
 
 
 def _strided_view(flat, offset, size, stride):

@@ -332,3 +332,17 @@ def test_torch_only_dtypes_are_named(tmp_path):
     torch.save({"dt": torch.complex64}, tmp_path / "c.pt")
     with pytest.raises(CheckpointError, match=r"torch\.complex64 values, a dtype plait does not have"):
         plait.load(tmp_path / "c.pt")
+
+
+def test_loaded_tensors_are_nobodys_views_as_in_torch():
+    back = plait.load(io.BytesIO(_TORCH_FILE))
+    w, row = back["w"], back["row"]
+    w.detach_()  # torch allows it: a loaded tensor is set onto its storage, not a view
+    assert w.is_contiguous() and not back["wt"].is_contiguous()
+    x = plait.tensor([2.0], requires_grad=True)
+    with plait.no_grad():
+        row.mul_(2)
+    assert w.tolist() == [[0, 1, 2], [6, 8, 10]]  # the memory is still shared
+    out = w * x  # and autograd through the loaded tensors is ordinary
+    out.sum().backward()
+    assert x.grad.tolist() == [27.0]
