@@ -189,7 +189,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
 
 def _safetensors_writer(obj):
     """A writer of ``obj`` (a dict of tensors) as a standard safetensors file: the dict's keys, dtype codes,
-    shapes and data offsets in the JSON header, ``{"format": "pt"}`` metadata, the row-major bytes after it."""
+    shapes and data offsets in the JSON header, ``{"format": "pt"}`` metadata (plus the tensors' devices and
+    requires_grad where they are not the defaults), the row-major bytes after it. A tensor stored under two keys
+    is written twice (the format has no sharing)."""
     from .tensor import Tensor
     if not isinstance(obj, dict):
         raise TypeError(f"plait.save writes a .safetensors file from a dict of tensors with string keys (the only "
@@ -208,7 +210,16 @@ def _safetensors_writer(obj):
         header[key] = {"dtype": _ST_NAMES[t.dtype.name], "shape": list(t.shape), "data_offsets": [offset,
                                                                                                offset + nbytes]}
         offset += nbytes
-    header["__metadata__"] = {"format": "pt"}
+    # the format's metadata is a str -> str map other tools ignore: plait keeps devices other than the CPU and
+    # requires_grad there, only when some tensor has them
+    metadata = {"format": "pt"}
+    devices = {key: str(t.device) for key, t in obj.items() if str(t.device) != "cpu"}
+    if devices:
+        metadata["plait.devices"] = json.dumps(devices)
+    grads = [key for key, t in obj.items() if t.requires_grad]
+    if grads:
+        metadata["plait.requires_grad"] = json.dumps(grads)
+    header["__metadata__"] = metadata
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     head += b" " * (-len(head) % 8)  # safetensors aligns the data section to 8 bytes
 

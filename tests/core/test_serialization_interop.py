@@ -346,3 +346,14 @@ def test_loaded_tensors_are_nobodys_views_as_in_torch():
     out = w * x  # and autograd through the loaded tensors is ordinary
     out.sum().backward()
     assert x.grad.tolist() == [27.0]
+
+
+def test_safetensors_files_keep_devices_and_requires_grad_in_their_metadata(tmp_path):
+    st = pytest.importorskip("safetensors.numpy", reason="the safetensors package is not installed")
+    w = plait.tensor([1.0, 2.0], requires_grad=True)
+    plait.save({"w": w, "s": plait.tensor([3], device="strict"), "again": w}, tmp_path / "d.safetensors")
+    assert st.load_file(str(tmp_path / "d.safetensors"))["again"].tolist() == [1.0, 2.0]
+    back = plait.load(tmp_path / "d.safetensors")
+    assert back["w"].requires_grad and back["w"].tolist() == [1.0, 2.0] and not back["s"].requires_grad
+    assert back["s"].device == plait.device("strict") and back["again"].requires_grad
+    assert plait.load(tmp_path / "d.safetensors", map_location="cpu")["s"].device == plait.device("cpu")
