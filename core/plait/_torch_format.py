@@ -761,10 +761,11 @@ class ZipWriter:
     """Writes stored records, each record's data aligned to 64 bytes, with ZIP64 fields where sizes or offsets
     need them."""
 
-    def __init__(self, out):
+    def __init__(self, out, zip64_from=0xFFFFFFFF):
         self.out = out
         self.pos = 0
         self.entries = []
+        self.zip64_from = zip64_from  # sizes and offsets from here on get ZIP64 fields (lowered by tests)
 
     def _emit(self, data):
         self.out.write(data)
@@ -773,7 +774,7 @@ class ZipWriter:
     def add(self, name, data):
         name_bytes = name.encode("utf-8")
         size, crc, offset = len(data), zlib.crc32(data), self.pos
-        big = size >= 0xFFFFFFFF
+        big = size >= self.zip64_from
         zip64 = struct.pack("<HHQQ", 1, 16, size, size) if big else b""
         pad = -(offset + 30 + len(name_bytes) + len(zip64) + 4) % ALIGNMENT
         extra = zip64 + b"FB" + struct.pack("<H", pad) + b"Z" * pad
@@ -785,17 +786,18 @@ class ZipWriter:
 
     def finish(self):
         start = self.pos
+        limit = self.zip64_from
         for name_bytes, size, crc, offset in self.entries:
-            fields = [size, size] if size >= 0xFFFFFFFF else []
-            if offset >= 0xFFFFFFFF:
+            fields = [size, size] if size >= limit else []
+            if offset >= limit:
                 fields.append(offset)
             extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
-            small = 0xFFFFFFFF if size >= 0xFFFFFFFF else size
+            small = 0xFFFFFFFF if size >= limit else size
             self._emit(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45 if extra else 20, 0x800, 0, 0, 0,
                                    crc, small, small, len(name_bytes), len(extra), 0, 0, 0, 0,
-                                   min(offset, 0xFFFFFFFF)) + name_bytes + extra)
+                                   0xFFFFFFFF if offset >= limit else offset) + name_bytes + extra)
         cd_size, count = self.pos - start, len(self.entries)
-        if count >= 0xFFFF or cd_size >= 0xFFFFFFFF or start >= 0xFFFFFFFF:
+        if count >= min(0xFFFF, limit) or cd_size >= limit or start >= limit:
             end64 = self.pos
             self._emit(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, cd_size, start))
             self._emit(struct.pack("<IIQI", 0x07064B50, 0, end64, 1))
@@ -811,12 +813,12 @@ def archive_name_for(path):
     return stem or DEFAULT_ARCHIVE
 
 
-def write_checkpoint(out, obj, archive, pickle_module, protocol, tensor_bytes):
+def write_checkpoint(out, obj, archive, pickle_module, protocol, tensor_bytes, zip64_from=0xFFFFFFFF):
     """Pickle ``obj`` and write the archive to ``out``; ``tensor_bytes(t)`` gives a tensor's row-major bytes."""
     buf = io.BytesIO()
     pickler = pickler_class(pickle_module)(buf, protocol)
     pickler.dump(obj)
-    zw = ZipWriter(out)
+    zw = ZipWriter(out, zip64_from)
     zw.add(f"{archive}/data.pkl", buf.getvalue())
     del buf
     zw.add(f"{archive}/.format_version", b"1")

@@ -778,3 +778,24 @@ def test_random_strided_layouts_match_their_definition(tmp_path, seed):
             expected[index] = storage[offset + sum(i * s for i, s in zip(index, stride))]
         assert got.shape == tuple(size), (size, stride, offset)
         np.testing.assert_array_equal(to_np(got), expected, err_msg=f"{size} {stride} {offset}")
+
+
+@pytest.mark.parametrize("reader", ["zipfile", "plait", "torch"])
+def test_zip64_records_read_back(reader):
+    """Checkpoints over 4 GiB need ZIP64 sizes, offsets and end records; written here for a small file."""
+    from plait import _torch_format
+    obj = {"w": plait.arange(6.0).view(2, 3), "i": plait.tensor([1, 2])}
+    buf = io.BytesIO()
+    _torch_format.write_checkpoint(buf, obj, "big", pickle, 2, ser._tensor_bytes, zip64_from=0)
+    raw = buf.getvalue()
+    assert b"PK\x06\x06" in raw and b"PK\x06\x07" in raw  # the ZIP64 end record and its locator
+    if reader == "zipfile":
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            assert zf.testzip() is None and zf.read("big/data/0") == np.arange(6, dtype="<f4").tobytes()
+    elif reader == "plait":
+        back = plait.load(io.BytesIO(raw))
+        assert back["w"].tolist() == [[0, 1, 2], [3, 4, 5]] and back["i"].tolist() == [1, 2]
+    else:
+        torch = pytest.importorskip("torch", reason="torch is not installed")
+        back = torch.load(io.BytesIO(raw))
+        assert back["w"].tolist() == [[0, 1, 2], [3, 4, 5]] and back["i"].tolist() == [1, 2]
