@@ -365,8 +365,9 @@ def test_numpy_arrays_need_weights_only_false_or_their_safe_globals(tmp_path):
     assert back["a"].dtype == np.float64 and back["n"] == 3
     reconstruct = np.ndarray.__reduce__(arr)[0]  # numpy.core / numpy._core, whichever this NumPy has
     full = f"{reconstruct.__module__}.{reconstruct.__qualname__}"
-    with pytest.raises(pickle.UnpicklingError, match=rf"GLOBAL {full} was not an allowed global by default\. "
-                                                     rf"Please use `plait\.serialization\.add_safe_globals\(\[{full}\]\)`"):
+    expected = (rf"GLOBAL {full} was not an allowed global by default\. Please use "
+                rf"`plait\.serialization\.add_safe_globals\(\[{full}\]\)`")
+    with pytest.raises(pickle.UnpicklingError, match=expected):
         plait.load(tmp_path / "np.pt")
     plait.save({"a": arr}, tmp_path / "arr.pt")
     with plait.serialization.safe_globals([reconstruct, np.ndarray, np.dtype, type(arr.dtype)]):

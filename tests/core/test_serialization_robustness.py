@@ -12,7 +12,6 @@ import stat
 import struct
 import tracemalloc
 import zipfile
-import zlib
 from collections import OrderedDict
 
 import numpy as np
