@@ -617,6 +617,10 @@ def full_unpickler(pickle_module, file, torch_names, unsupported, persistent_loa
             check_supported(full, unsupported)
             if full in torch_names:
                 return torch_names[full]
+            if module == "torch" or module.startswith("torch."):  # importing torch would mix its objects in
+                raise Invalid(f"it holds {full}, a torch object plait does not rebuild; save the object's "
+                              f"state_dict() (tensors and containers) with torch.save instead",
+                              lead="cannot be loaded")
             return super().find_class(module, name)
 
     unpickler = TorchNamesUnpickler(file, **kwargs)

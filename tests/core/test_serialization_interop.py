@@ -139,11 +139,14 @@ def test_torch_checkpoints_of_every_dtype_and_layout_load(tmp_path):
     assert back["narrow"][0, 0, 0].item() == 104 and back["step"][1, 2].tolist() == [120, 122]
 
 
-def test_torch_modules_need_weights_only_false_and_then_name_torch(tmp_path):
+def test_whole_torch_modules_are_refused_with_their_name(tmp_path):
     torch = _torch()
     torch.save(torch.nn.Linear(2, 2), tmp_path / "m.pt")
     with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL torch\.nn\.modules\.linear\.Linear was not an allowed"):
         plait.load(tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match=r"m\.pt' cannot be loaded: it holds torch\.nn\.modules\.linear\.Linear, "
+                                              r"a torch object plait does not rebuild; save the object's state_dict"):
+        plait.load(tmp_path / "m.pt", weights_only=False)
 
 
 # ----- safetensors -----------------------------------------------------------------------------------------------
