@@ -606,6 +606,136 @@ class _WeightsOnlyUnpickler(pickle._Unpickler):
     dispatch[pickle.PERSID[0]] = load_persid
 
 
+# ----- torch's legacy format (before 1.6, or _use_new_zipfile_serialization=False) ---------------------------
+# One stream of pickles: a magic number, the protocol version, system info, the object (storages as persistent
+# ids ('storage', type, key, location, numel, view)), the sorted storage keys, then per key an int64 element
+# count and the storage's bytes. The storages come after the pickle that uses them, so the pickle is first
+# scanned (nothing is called or imported) for the keys' dtypes, then the data is read, then the pickle is loaded.
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+LEGACY_PROTOCOL = 1001
+
+
+class _Anything:
+    """What every object is while a legacy pickle is scanned for its storage references."""
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        pass
+
+    def append(self, value):
+        pass
+
+    def extend(self, values):
+        pass
+
+    def add(self, value):
+        pass
+
+
+class _StorageScan(_WeightsOnlyUnpickler):
+    """Reads a pickle without building anything but its storage references (``self.roots``)."""
+    dispatch = dict(_WeightsOnlyUnpickler.dispatch)
+
+    def find_class(self, module, name):
+        found = self.allowed.get(f"{module}.{name}")
+        return found if isinstance(found, StorageType) else _Anything()
+
+    def load_reduce(self):
+        self.stack.pop()
+        self.stack[-1] = _Anything()
+    dispatch[pickle.REDUCE[0]] = load_reduce
+
+    def load_newobj(self):
+        del self.stack[-2:]
+        self.append(_Anything())
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+    def load_newobj_ex(self):
+        del self.stack[-3:]
+        self.append(_Anything())
+    dispatch[pickle.NEWOBJ_EX[0]] = load_newobj_ex
+
+    def _instantiate(self, klass, args):
+        self.append(_Anything())
+
+    def load_build(self):
+        self.stack.pop()
+    dispatch[pickle.BUILD[0]] = load_build
+
+    def _list_target(self, op):
+        return self.stack[-1]
+
+    def _dict_target(self, op):
+        return self.stack[-1]
+
+    def load_additems(self):
+        items = self.pop_mark()
+        self.stack[-1].update(items) if isinstance(self.stack[-1], set) else None
+    dispatch[pickle.ADDITEMS[0]] = load_additems
+
+    def record(self, pid):
+        if not isinstance(pid, tuple) or not pid:
+            raise Invalid(f"persistent id {_short(pid)} is not a storage reference")
+        kind = pid[0].decode("ascii", "replace") if isinstance(pid[0], bytes) else pid[0]
+        if kind == "module":  # a whole Module's class and source (loaded or refused in the real pass)
+            return _Anything()
+        if kind != "storage" or len(pid) != 6:
+            raise Invalid(f"persistent id {_short(pid)} is not a legacy storage reference")
+        storage_type, key, location, numel, view = pid[1:]
+        if not isinstance(storage_type, StorageType):
+            raise Invalid(f"storage {_short(key)} has type {_short(storage_type)}, not a torch storage type")
+        if storage_type.dtype is None:
+            raise Invalid(f"storage {key!r} holds torch.{storage_type.torch_dtype} values, a dtype plait does not "
+                          f"have", lead="cannot be loaded")
+        if not isinstance(key, str) or not isinstance(location, str) or type(numel) is not int or numel < 0:
+            raise Invalid(f"invalid storage reference {_short(pid)}")
+        known = self.roots.setdefault(key, (storage_type.dtype, numel, location))
+        if known != (storage_type.dtype, numel, location):
+            raise Invalid(f"storage {key!r} is referenced as {known} and as {(storage_type.dtype, numel, location)}")
+        return _Anything()
+
+
+def scan_legacy_storages(stream, size, torch_names):
+    """``{key: (dtype, numel, location)}`` of the legacy pickle at ``stream``'s position (left after it)."""
+    scan = _StorageScan(stream, encoding="latin1")
+    scan.allowed, scan.user_allowed, scan.unsupported = torch_names, {}, {}
+    scan.allowed_ids, scan.user_types, scan.not_callable = set(), set(), set()
+    scan.size_limit = size
+    scan.roots = {}
+    scan.persistent_load = scan.record
+    scan.load()
+    return scan.roots
+
+
+class LegacyStorages:
+    """``persistent_load`` of the legacy pickle, over the storages already read (``{key: LoadedStorage}``)."""
+
+    def __init__(self, storages, allow_modules):
+        self.storages, self.allow_modules, self.views = storages, allow_modules, {}
+
+    def __call__(self, pid):
+        if not isinstance(pid, tuple) or not pid:
+            raise Invalid(f"persistent id {_short(pid)} is not a storage reference")
+        kind = pid[0].decode("ascii", "replace") if isinstance(pid[0], bytes) else pid[0]
+        if kind == "module" and len(pid) == 4:
+            if not self.allow_modules:
+                raise Refused(f"Only persistent_load of storage is allowed, but got {kind!r}")
+            return pid[1]
+        if kind != "storage" or len(pid) != 6:
+            raise Refused(f"Only persistent_load of storage is allowed, but got {_short(kind)}")
+        root = self.storages[pid[2]]
+        view = pid[5]
+        if view is None:
+            return root
+        if not (isinstance(view, tuple) and len(view) == 3 and type(view[1]) is int and type(view[2]) is int
+                and 0 <= view[1] and 0 <= view[2] and view[1] + view[2] <= root.tensor.numel()):
+            raise Invalid(f"storage view {_short(view)} does not fit in storage {pid[2]!r}")
+        key, offset, count = view
+        if key not in self.views:
+            self.views[key] = LoadedStorage(root.tensor[offset:offset + count])
+        return self.views[key]
+
+
 def full_unpickler(pickle_module, file, torch_names, unsupported, persistent_load, **kwargs):
     """``pickle_module``'s own unpickler (any object, any code: ``weights_only=False``), with torch's names
     mapped to plait's."""

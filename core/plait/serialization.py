@@ -7,8 +7,8 @@ safetensors file instead (a dict of tensors under its own keys). Saving writes a
 folder (the symlink's target, for a symlink), syncs it and renames it over the target, so a crash or an error
 mid-save leaves any earlier file intact; the new file gets the permissions ``open(path, "wb")`` would give it.
 
-``load`` reads torch zip checkpoints (plait's and torch's), safetensors files, and the safetensors files with a
-JSON object structure that earlier plait versions wrote. By default (``weights_only=True``, torch 2.6's
+``load`` reads torch zip checkpoints (plait's and torch's), torch's legacy non-zip checkpoints, safetensors
+files, and the safetensors files with a JSON object structure that earlier plait versions wrote. By default (``weights_only=True``, torch 2.6's
 default) the pickle is read by a restricted unpickler that builds only tensors, containers, primitives and
 allow-listed globals (:func:`add_safe_globals`), so a malicious file cannot run code. A damaged or foreign file
 raises :class:`CheckpointError` naming the file and the problem."""
@@ -425,8 +425,8 @@ def _check_entry(key, info, data_len):
 # ----- loading -----------------------------------------------------------------------------------------------
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Read a checkpoint from a path or a readable binary file object: torch's zip format (written by
-    :func:`save` or by ``torch.save``), a safetensors file (a dict of tensors), or the safetensors files earlier
-    plait versions wrote.
+    :func:`save` or by ``torch.save``), torch's legacy non-zip format, a safetensors file (a dict of tensors), or
+    the safetensors files earlier plait versions wrote.
 
     ``weights_only`` (the default, as in torch 2.6+ when no ``pickle_module`` is given) builds only tensors,
     Parameters, dicts, OrderedDicts, lists, tuples, sets, primitives, dtypes, devices and the globals marked
@@ -509,9 +509,7 @@ def _load_checked(stream, name, options, mmap):
                            f"checkpoint with this option in order to use mmap.")
     if magic[:1] == b"\x80" and len(magic) >= 2 and 2 <= magic[1] <= pickle.HIGHEST_PROTOCOL:
         if magic.startswith(b"\x80\x02\x8a\x0a"):  # a pickled LONG1: torch's legacy magic number
-            raise _Invalid("it is in torch's legacy (pre-1.6, non-zip) checkpoint format, which plait.load does "
-                           "not read; re-save it with torch.save (torch's zip format is the default since 1.6)",
-                           lead="cannot be loaded")
+            return _load_legacy(stream, name, options, total)
         raise _Invalid("it is a plain pickle, not a checkpoint (no zip archive, no safetensors header)",
                        lead="is not a torch or plait checkpoint")
     return _load_safetensors(stream, name, options.map_location, total)
@@ -592,6 +590,24 @@ class _Placement:
                                      f"device or None; got {type(out).__name__}"))
 
 
+def _unpickle(file, size, options, torch_names, persistent_load, what="pickle"):
+    """The checkpoint's object: weights-only or with ``options.pickle_module``, torch's names mapped."""
+    unsupported = _tf.unsupported_names()
+    if options.weights_only:
+        unpickler = _tf.weights_only_unpickler(file, size, torch_names, _user_allowed_globals(), unsupported,
+                                               persistent_load, options.pickle_load_args["encoding"])
+    else:
+        unpickler = _tf.full_unpickler(options.pickle_module, file, torch_names, unsupported, persistent_load,
+                                       **options.pickle_load_args)
+    try:
+        return unpickler.load()
+    except (_Invalid, _tf.Refused, CheckpointError, _CallerError):
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
+            AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise _Invalid(f"its {what} could not be unpickled ({type(exc).__name__}: {exc})") from exc
+
+
 def _load_zip(stream, name, options, mmap):
     mapped = None
     if mmap:
@@ -603,22 +619,7 @@ def _load_zip(stream, name, options, mmap):
         prefix = _tf.archive_prefix(archive)
         pkl = bytes(archive.read(f"{prefix}/data.pkl"))
         storages = _tf.StorageLoader(archive, prefix, _Placement(options.map_location, name))
-        torch_names = _tf.torch_globals()
-        unsupported = _tf.unsupported_names()
-        file = io.BytesIO(pkl)
-        if options.weights_only:
-            unpickler = _tf.weights_only_unpickler(file, len(pkl), torch_names, _user_allowed_globals(), unsupported,
-                                                   storages, options.pickle_load_args["encoding"])
-        else:
-            unpickler = _tf.full_unpickler(options.pickle_module, file, torch_names, unsupported, storages,
-                                           **options.pickle_load_args)
-        try:
-            return unpickler.load()
-        except (_Invalid, _tf.Refused, CheckpointError, _CallerError):
-            raise
-        except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
-                AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
-            raise _Invalid(f"its data.pkl could not be unpickled ({type(exc).__name__}: {exc})") from exc
+        return _unpickle(io.BytesIO(pkl), len(pkl), options, _tf.torch_globals(), storages, "data.pkl")
     finally:
         if mapped is not None:
             # tensors were copied out of the map; a memoryview still held by a failed load keeps it open
@@ -626,6 +627,70 @@ def _load_zip(stream, name, options, mmap):
                 mapped.close()
             except BufferError:
                 pass
+
+
+def _plain_pickle(stream, total, what):
+    """One pickle of plain values (ints, strings, containers) from ``stream``."""
+    unpickler = _tf.weights_only_unpickler(stream, total, {}, {}, {}, None, "latin1")
+    try:
+        return unpickler.load()
+    except (_Invalid, _tf.Refused) as exc:
+        raise _Invalid(f"its {what} is not a plain pickle ({exc})") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
+            AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise _Invalid(f"its {what} could not be unpickled ({type(exc).__name__}: {exc})",
+                       lead="is truncated or corrupt") from None
+
+
+def _load_legacy(stream, name, options, total):
+    """torch's legacy (non-zip) format: see ``_torch_format``."""
+    start = stream.tell()
+    if _plain_pickle(stream, total, "magic number") != _tf.LEGACY_MAGIC:
+        raise _Invalid("Invalid magic number; corrupt file?")
+    version = _plain_pickle(stream, total, "protocol version")
+    if version != _tf.LEGACY_PROTOCOL:
+        raise _Invalid(f"Invalid protocol version: {_short(version)}")
+    sys_info = _plain_pickle(stream, total, "system info")
+    if not isinstance(sys_info, dict) or not isinstance(sys_info.get("little_endian", True), bool):
+        raise _Invalid(f"invalid system info {_short(sys_info)}")
+    torch_names = _tf.torch_globals()
+    main_start = stream.tell()
+    try:
+        roots = _tf.scan_legacy_storages(stream, total, torch_names)
+    except _Invalid:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
+            AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise _Invalid(f"its pickle could not be read ({type(exc).__name__}: {exc})",
+                       lead="is truncated or corrupt") from None
+    main_end = stream.tell()
+    keys = _plain_pickle(stream, total, "list of storage keys")
+    if not isinstance(keys, list) or set(keys) != set(roots):
+        raise _Invalid(f"its storage keys {_short(keys)} are not the storages its pickle uses "
+                       f"{_short(sorted(roots))}")
+    placement = _Placement(options.map_location, name)
+    storages = {}
+    for key in keys:
+        dt, numel, location = roots[key]
+        head = stream.read(8)
+        order = "<" if sys_info.get("little_endian", True) else ">"
+        count = struct.unpack(f"{order}q", head)[0] if len(head) == 8 else None
+        if count != numel:
+            raise _Invalid(f"storage {key!r} of {numel} elements has a record of {count} elements",
+                           lead="is truncated or corrupt")
+        if stream.tell() + numel * dt.itemsize > start + total:
+            raise _Invalid(f"storage {key!r} needs {numel * dt.itemsize} bytes past the end of the file",
+                           lead="is truncated")
+        data = bytearray(numel * dt.itemsize)
+        _read_into(stream, data)
+        if not sys_info.get("little_endian", True) and dt.itemsize > 1:
+            data = _tf._swap_bytes(data, dt.itemsize)
+        storages[key] = _tf.LoadedStorage(placement.build(data, dt, (numel,), location, f"storage {key!r}"))
+        del data
+    stream.seek(main_start)
+    file = io.BytesIO(stream.read(main_end - main_start))
+    persistent_load = _tf.LegacyStorages(storages, allow_modules=not options.weights_only)
+    return _unpickle(file, main_end - main_start, options, torch_names, persistent_load)
 
 
 def _load_safetensors(stream, name, map_location, total):

@@ -200,8 +200,8 @@ def test_foreign_pickles_and_zips_are_named_clearly(tmp_path):
     with pytest.raises(CheckpointError, match=r"f\.bin' is not a torch or plait checkpoint: it is a plain pickle"):
         plait.load(path)
     path.write_bytes(b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19." + b"\x00" * 20)
-    with pytest.raises(CheckpointError, match="torch's legacy .*non-zip"):
-        plait.load(path)
+    with pytest.raises(CheckpointError, match=r"f\.bin' is truncated or corrupt: its protocol version could not"):
+        plait.load(path)  # torch's legacy magic number, then nothing
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("something/else.txt", "hi")
     with pytest.raises(CheckpointError, match="no something/data.pkl record"):

@@ -1,6 +1,7 @@
-"""Checkpoints shared with torch and safetensors, and what a weights-only load refuses: a checkpoint torch 2.13
-wrote (embedded, so it runs without torch), live round trips both ways where torch is installed, standard
-safetensors files both ways, malicious pickles that must not run, the safe-globals API, and mmap loading."""
+"""Checkpoints shared with torch and safetensors, and what a weights-only load refuses: checkpoints torch 2.13
+wrote in its zip and its legacy format (embedded, so they run without torch), live round trips both ways where
+torch is installed, standard safetensors files both ways, malicious pickles that must not run, the safe-globals
+API, and mmap loading."""
 import base64
 import io
 import os
@@ -33,6 +34,18 @@ _TORCH_FILE = zlib.decompress(base64.b64decode(
     "VcpSvlIRWJc4MfzmiyzxkWUuI9Ss59PfEKf2OA//Dgir/Q0wE1ByHBrXQsMQfxObDUBW/ZA9nTPM8Tei6QDnuo/jNcCw3N810gH5qzEU6l1hrb/y"
     "g9q/wtp8WOuv4aD29XhIWwhr/fUX1F4Pa8Ww1l81Qa2WCGmlsNZ/7icD2l982jH77T+Oc8HESXRAoayoicT8bllxZzzlROh+Nere/026d6Jj767w"
     "aLdjk2fxhKuZYPFu7P+XX4eq"))
+
+
+# torch.save(OrderedDict(x=x, row=x[1], t=x.t(), i=tensor([-3, 2**40]), p=nn.Parameter(tensor([0.5, 1.5])),
+#   cfg={"a": (1, 2)}), buf, _use_new_zipfile_serialization=False) with x = torch.arange(6.).view(2, 3)
+_TORCH_LEGACY_FILE = zlib.decompress(base64.b64decode(
+    "eNp9kstu00AUhu2xk4Khpdwp13J3uYQkTYtZtQvUzXCr2XiDLOMMsZGx848n5SJFyiah8AwsWPIYvA6PgASCYzsChAKjmZFm5pzv/8/MjNh7K/n2"
+    "Yevr8vNPj5YaI3b/i0HzEJrtLWqa1peZysIs8XeEzOMshU4B3jydJLFSifBF2o2DFGzXs2hTve4LP4/fiBzGEKbt1WgzjzKpUOPMM2gVpwp1bnpm"
+    "wcjSHua4ORiQZkgyiQgVqeTWQ9kVUnTvxqGyoK240G1Pp4xXYKHKZBg1/IGKk9zypXg6iJOur0SaZ9LfaVswbNubK4QpMugJmFWKtZVkgXpcbVqo"
+    "eQsUc6fj3G621p1Ws9l2HNRLj2F/QLbqDxT2bHONM25MsJcbXJ/AehcVdvYp7HcxX0bL7CUWIhKNzGgm9EBUwRa3iWGMcZDrYxyqQIcVjrg4Whan"
+    "cOx/mONTzInCk8HZBEtcL6ydrFCnFE67OFOiYpytUNPS79FN/6r83F/0Vofoy0RnRD9fVjzGhcLkxYp8SeGyiysluY+r/3iBfiCDF0IJacGeWcfq"
+    "WqvTdLAyVbo2VbpeKN2olG4qNFzc2i0XzbdouWhXT/Ksh9UhOqWHAGtUOV3Ael78nCfFb51xYfqsOtksS4Zo1LU/22iDpk3qNEY0Pm6y6cn3H1Ur"
+    "F2SG/U6inM8bPwFRA9ky"))
 
 
 def _torch():
@@ -362,3 +375,71 @@ def test_safetensors_files_keep_devices_and_requires_grad_in_their_metadata(tmp_
     assert back["w"].requires_grad and back["w"].tolist() == [1.0, 2.0] and not back["s"].requires_grad
     assert back["s"].device == plait.device("strict") and back["again"].requires_grad
     assert plait.load(tmp_path / "d.safetensors", map_location="cpu")["s"].device == plait.device("cpu")
+
+
+# ----- torch's legacy (non-zip) format ------------------------------------------------------------------------------
+def test_a_torch_legacy_checkpoint_loads_without_torch():
+    back = plait.load(io.BytesIO(_TORCH_LEGACY_FILE))
+    assert type(back) is OrderedDict and list(back) == ["x", "row", "t", "i", "p", "cfg"]
+    assert back["x"].tolist() == [[0, 1, 2], [3, 4, 5]] and back["t"].tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert back["row"].tolist() == [3, 4, 5] and back["i"].tolist() == [-3, 2 ** 40]
+    assert back["p"].requires_grad and back["p"].tolist() == [0.5, 1.5] and back["cfg"] == {"a": (1, 2)}
+    with plait.no_grad():
+        back["x"].add_(10)
+    assert back["row"].tolist() == [13, 14, 15] and back["t"][0].tolist() == [10, 13]  # still one storage
+    assert plait.load(io.BytesIO(_TORCH_LEGACY_FILE), map_location="strict")["x"].device == plait.device("strict")
+
+
+@pytest.mark.parametrize("cut", [20, 200, -30, -1])
+def test_truncated_legacy_checkpoints_are_named(cut):
+    with pytest.raises(CheckpointError, match=r"'<file object>' is (truncated|corrupt|truncated or corrupt)"):
+        plait.load(io.BytesIO(_TORCH_LEGACY_FILE[:cut]))
+
+
+def test_torch_legacy_checkpoints_of_every_dtype(tmp_path):
+    torch = _torch()
+    obj = {name: torch.tensor([value, value], dtype=getattr(torch, name)) for name, value in _PAIRS
+           if backend_has(getattr(plait, name))}
+    obj["nested"] = [torch.zeros(2, 0), (torch.tensor(1.5),)]
+    torch.save(obj, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    back = plait.load(tmp_path / "old.pt")
+    for name in obj:
+        if name != "nested":
+            assert back[name].dtype.name == name and back[name].tolist() == obj[name].tolist()
+    assert back["nested"][0].shape == (2, 0) and back["nested"][1][0].item() == 1.5
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the payload runs a POSIX command")
+def test_a_malicious_legacy_pickle_does_not_run(tmp_path):
+    torch = _torch()
+    marker = tmp_path / "pwned"
+    torch.save({"w": torch.ones(1), "evil": _RunsShell(str(marker))}, tmp_path / "evil.pt",
+               _use_new_zipfile_serialization=False)
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL posix\.system whose module posix is blocked"):
+        plait.load(tmp_path / "evil.pt")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fuzzed_legacy_checkpoints_load_or_raise_clear_errors(seed):
+    import random
+    rng = random.Random(seed)
+    outcomes = {"ok": 0, "error": 0}
+    for trial in range(60):
+        raw = bytearray(_TORCH_LEGACY_FILE)
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            pos = rng.randrange(len(raw))
+            raw[pos] = rng.randrange(256) if rng.random() < 0.5 else raw[pos] ^ (1 << rng.randrange(8))
+        try:
+            plait.load(io.BytesIO(bytes(raw)))
+        except CheckpointError as exc:
+            assert "<file object>" in str(exc)
+            outcomes["error"] += 1
+        except pickle.UnpicklingError as exc:
+            assert str(exc).startswith("Weights only load failed."), exc
+            outcomes["error"] += 1
+        except Exception as exc:  # pragma: no cover - the failure report
+            pytest.fail(f"seed {seed} trial {trial}: {type(exc).__name__}: {exc}\nfile: {bytes(raw)!r}")
+        else:
+            outcomes["ok"] += 1
+    assert outcomes["error"] > 0
