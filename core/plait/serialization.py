@@ -27,7 +27,7 @@ from . import _dtype
 from . import _torch_format as _tf
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
-           "CheckpointError", "DEFAULT_PROTOCOL"]
+           "get_unsafe_globals_in_checkpoint", "CheckpointError", "DEFAULT_PROTOCOL"]
 
 #: torch.save's default pickle protocol
 DEFAULT_PROTOCOL = 2
@@ -132,6 +132,59 @@ def _user_allowed_globals():
         else:
             out[f"{item.__module__}.{item.__qualname__}"] = item
     return out
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The names of the globals in a zip checkpoint's pickle that a ``weights_only`` load would refuse (neither
+    allowed by default nor marked with :func:`add_safe_globals`), read without unpickling anything."""
+    if hasattr(f, "read"):
+        return _unsafe_globals(f, "<file object>")
+    with open(os.fspath(f), "rb") as fh:
+        return _unsafe_globals(fh, os.fsdecode(os.fspath(f)))
+
+
+def _unsafe_globals(stream, name):
+    import _compat_pickle
+    import pickletools
+    if stream.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    stream.seek(stream.tell() - 4)
+    try:
+        archive = _tf.Archive(stream)
+        prefix = _tf.archive_prefix(archive)
+        pkl = bytes(archive.read(f"{prefix}/data.pkl"))
+    except _Invalid as exc:
+        if "TorchScript" in str(exc):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save but got a torchscript "
+                             "checkpoint") from None
+        raise CheckpointError(f"'{name}' {exc.lead}: {exc}") from None
+    allowed = set(_tf.torch_globals()) | set(_user_allowed_globals())
+    found, strings, memo, proto = set(), [], {}, 2
+    try:
+        for op, arg, _ in pickletools.genops(pkl):
+            if op.name == "PROTO":
+                proto = arg
+            elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"):
+                strings.append(arg)
+            elif op.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
+                memo[arg] = strings[-1]
+            elif op.name == "MEMOIZE" and strings:
+                memo[len(memo)] = strings[-1]
+            elif op.name in ("BINGET", "LONG_BINGET", "GET") and arg in memo:
+                strings.append(memo[arg])
+            elif op.name in ("GLOBAL", "INST") or (op.name == "STACK_GLOBAL" and len(strings) >= 2):
+                if op.name == "STACK_GLOBAL":  # its module and name are the two strings pushed last
+                    module, attr = strings[-2], strings[-1]
+                else:
+                    module, _, attr = arg.partition(" ")
+                if proto < 3 and (module, attr) in _compat_pickle.NAME_MAPPING:
+                    module, attr = _compat_pickle.NAME_MAPPING[(module, attr)]
+                elif proto < 3 and module in _compat_pickle.IMPORT_MAPPING:
+                    module = _compat_pickle.IMPORT_MAPPING[module]
+                found.add(f"{module}.{attr}")
+    except ValueError as exc:
+        raise CheckpointError(f"'{name}' is corrupt: its data.pkl could not be read ({exc})") from None
+    return sorted(found - allowed)
 
 
 def _weights_only_message(message):

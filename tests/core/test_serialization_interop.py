@@ -443,3 +443,22 @@ def test_fuzzed_legacy_checkpoints_load_or_raise_clear_errors(seed):
         else:
             outcomes["ok"] += 1
     assert outcomes["error"] > 0
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_get_unsafe_globals_in_checkpoint(tmp_path, protocol):
+    from plait.serialization import get_unsafe_globals_in_checkpoint
+    arr = np.arange(3.0)
+    plait.save({"cfg": Config(1.0), "a": arr, "w": plait.ones(1), "s": {1}}, tmp_path / "g.pt",
+               pickle_protocol=protocol)
+    reconstruct = np.ndarray.__reduce__(arr)[0]
+    unsafe = get_unsafe_globals_in_checkpoint(tmp_path / "g.pt")
+    assert f"{__name__}.Config" in unsafe and f"{reconstruct.__module__}.{reconstruct.__qualname__}" in unsafe
+    assert not any(name.startswith(("torch.", "collections.", "builtins.")) for name in unsafe)
+    with safe_globals([Config]):
+        assert f"{__name__}.Config" not in get_unsafe_globals_in_checkpoint(tmp_path / "g.pt")
+    plait.save({"w": plait.ones(1)}, tmp_path / "ok.pt", pickle_protocol=protocol)
+    assert get_unsafe_globals_in_checkpoint(tmp_path / "ok.pt") == []
+    plait.save({"w": plait.ones(1)}, tmp_path / "x.safetensors")
+    with pytest.raises(ValueError, match="Expected input to be a checkpoint returned by torch.save"):
+        get_unsafe_globals_in_checkpoint(tmp_path / "x.safetensors")
