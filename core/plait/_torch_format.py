@@ -200,6 +200,9 @@ def rebuild_from_type_v2(func, new_type, args, state):
     from .tensor import Tensor
     if not isinstance(args, tuple):
         raise Invalid(f"the arguments of a tensor subclass are {type(args).__name__}, not a tuple")
+    # only tensor rebuilds: any other allowed callable (bytearray(10**12)) would slip past the weights-only checks
+    if func not in (rebuild_tensor, rebuild_tensor_v2, rebuild_parameter, rebuild_parameter_with_state):
+        raise Invalid(f"a tensor subclass is rebuilt by {_short(func)}, not by a tensor rebuild function")
     out = func(*args)
     if not isinstance(out, Tensor):
         raise Invalid(f"a tensor subclass is rebuilt from {type(out).__name__}")

@@ -307,6 +307,9 @@ def test_weights_only_refuses_to_build_or_call_outside_the_allow_list(tmp_path):
         load_pickle(b"c__builtin__\nset\n)RK\x01a")
     with pytest.raises(pickle.UnpicklingError, match="Can only SETITEM into dicts"):
         load_pickle(b"]K\x01K\x02s")
+    with pytest.raises(CheckpointError, match="not by a tensor rebuild function"):  # bytearray(10**8) by the back door
+        load_pickle(b"ctorch._tensor\n_rebuild_from_type_v2\n(c__builtin__\nbytearray\nctorch\nTensor\n"
+                    b"J\x00\xe1\xf5\x05\x85NtR")
     assert load_pickle(b"ccollections\nOrderedDict\n)R}X\x01\x00\x00\x00aK\x01sb").a == 1
 
 
