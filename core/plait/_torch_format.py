@@ -219,9 +219,13 @@ def _set_state(obj, state):
     slots = None
     if isinstance(state, tuple) and len(state) == 2:
         state, slots = state
+    from .tensor import Tensor
+    for part in (state, slots):
+        if part and (not isinstance(part, dict) or not all(isinstance(k, str) for k in part)):
+            raise Invalid(f"a tensor's attributes are {_short(part)}, not a dict of names")
+        if part and any(k in Tensor.__slots__ for k in part):  # the tensor's own data and autograd fields
+            raise Invalid(f"a tensor's saved attributes {_short(sorted(part))} overwrite plait.Tensor's own")
     if state:
-        if not isinstance(state, dict):
-            raise Invalid(f"a tensor's attributes are {type(state).__name__}, not a dict")
         obj.__dict__.update(state)
     for key, value in (slots or {}).items():
         setattr(obj, key, value)

@@ -465,3 +465,26 @@ def test_get_unsafe_globals_in_checkpoint(tmp_path, protocol):
     plait.save({"w": plait.ones(1)}, tmp_path / "x.safetensors")
     with pytest.raises(ValueError, match="Expected input to be a checkpoint returned by torch.save"):
         get_unsafe_globals_in_checkpoint(tmp_path / "x.safetensors")
+
+
+class Tagged(plait.Tensor):
+    """A tensor subclass with a Python attribute."""
+
+
+def test_tensor_subclasses_keep_their_type_and_attributes(tmp_path):
+    t = plait.Tensor._make_subclass(Tagged, plait.tensor([1.0, 2.0]), True)
+    t.tag = "encoder"
+    plait.save({"t": t}, tmp_path / "sub.pt")
+    with pytest.raises(pickle.UnpicklingError, match=rf"GLOBAL {__name__}\.Tagged was not an allowed global"):
+        plait.load(tmp_path / "sub.pt")
+    for back in (plait.load(tmp_path / "sub.pt", weights_only=False)["t"], _load_with([Tagged], tmp_path / "sub.pt")):
+        assert type(back) is Tagged and back.tag == "encoder" and back.requires_grad and back.tolist() == [1.0, 2.0]
+    t.__dict__["_data"] = 0  # a saved "attribute" that would replace the tensor's data when loaded
+    plait.save({"t": t}, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match=r"saved attributes \['_data', 'tag'\] overwrite plait\.Tensor's own"):
+        _load_with([Tagged], tmp_path / "bad.pt")
+
+
+def _load_with(globals_, path):
+    with safe_globals(globals_):
+        return plait.load(path)["t"]
