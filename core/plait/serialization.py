@@ -898,6 +898,15 @@ def _tensor_from_bytes(data, dtype_name, shape, device, requires_grad):
     return t
 
 
+def _tensor_subclass_from_bytes(cls, attributes, *args):
+    """A pickled instance of a Tensor subclass: the tensor, made an instance of ``cls``, with its attributes."""
+    from .tensor import Tensor
+    t = _tensor_from_bytes(*args)
+    out = Tensor._make_subclass(cls, t, t.requires_grad)
+    out.__dict__.update(attributes)
+    return out
+
+
 def _rebuild_tensor(host, device, dtype_name, requires_grad):
     """Tensors pickled by earlier plait versions (a host NumPy array)."""
     from .creation import tensor

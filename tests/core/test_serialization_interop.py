@@ -488,3 +488,11 @@ def test_tensor_subclasses_keep_their_type_and_attributes(tmp_path):
 def _load_with(globals_, path):
     with safe_globals(globals_):
         return plait.load(path)["t"]
+
+
+def test_pickling_a_tensor_subclass_keeps_its_type():
+    import copy
+    t = plait.Tensor._make_subclass(Tagged, plait.tensor([[1, 2]]), False)
+    t.tag = "x"
+    for back in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t)):
+        assert type(back) is Tagged and back.tag == "x" and back.tolist() == [[1, 2]] and back.dtype is plait.int64
