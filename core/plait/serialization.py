@@ -1,21 +1,36 @@
-"""``plait.save`` / ``plait.load`` in the safetensors file format: a JSON header and raw little-endian
-tensor bytes. Loading never executes code (no pickle) and checks the whole header, so a damaged or foreign file
-raises :class:`CheckpointError` naming the file and the problem. Saving writes a temporary file in the target's
-folder (the symlink's target, for a symlink), syncs it and renames it over the target, so a crash mid-save leaves
-any earlier file intact; the new file gets the permissions ``open(path, "wb")`` would give it.
+"""``plait.save`` / ``plait.load``: torch's checkpoint format, torch's weights-only loading, and safetensors.
 
-The object around the tensors (dicts, lists, tuples, numbers, strings, None, dtypes, devices) is stored as JSON
-in the ``plait.structure`` metadata entry; tensors appear there as ``{"__tensor__": name}``."""
+``save`` writes torch's zip checkpoint (see ``_torch_format``): any picklable object, with tensors pickled by
+torch's own global names, so ``torch.load`` reads a plait state dict and ``plait.load`` reads what
+``torch.save`` wrote, neither importing the other. A path ending in ``.safetensors`` gets a standard
+safetensors file instead (a dict of tensors under its own keys). Saving writes a temporary file in the target's
+folder (the symlink's target, for a symlink), syncs it and renames it over the target, so a crash or an error
+mid-save leaves any earlier file intact; the new file gets the permissions ``open(path, "wb")`` would give it.
+
+``load`` reads torch zip checkpoints (plait's and torch's), torch's legacy non-zip checkpoints, safetensors
+files, and the safetensors files with a JSON object structure that earlier plait versions wrote. By default (``weights_only=True``, torch 2.6's
+default) the pickle is read by a restricted unpickler that builds only tensors, containers, primitives and
+allow-listed globals (:func:`add_safe_globals`), so a malicious file cannot run code. A damaged or foreign file
+raises :class:`CheckpointError` naming the file and the problem."""
 import errno
 import io
 import json
 import math
 import os
+import pickle
 import stat
 import struct
+import warnings
 from collections import OrderedDict
 
 from . import _dtype
+from . import _torch_format as _tf
+
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
+           "get_unsafe_globals_in_checkpoint", "CheckpointError", "DEFAULT_PROTOCOL"]
+
+#: torch.save's default pickle protocol
+DEFAULT_PROTOCOL = 2
 
 _ST_NAMES = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32",
              "int16": "I16", "int8": "I8", "uint8": "U8", "bool": "BOOL"}
@@ -26,116 +41,252 @@ _ST_UNSUPPORTED = frozenset({"BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3",
 _MAX_HEADER = 100 * 1024 * 1024
 _MAX_DIM = 2 ** 63 - 1
 _MAX_NDIM = 64  # more dims than any backend supports; also bounds the size arithmetic on hostile headers
+#: metadata key of the JSON object structure in the safetensors files earlier plait versions wrote
 FORMAT_KEY = "plait.structure"
-#: metadata key of the structure encoding's version. Files without it (the first format) decoded every JSON
+#: metadata key of that structure encoding's version. Files without it (the first format) decoded every JSON
 #: object as an OrderedDict; version 2 keeps dict and OrderedDict apart.
 VERSION_KEY = "plait.format_version"
-_VERSION = "2"
 _MARKERS = frozenset({"__tensor__", "__tuple__", "__dict__", "__odict__", "__dtype__", "__device__"})
+
+_UNSAFE_MESSAGE = ("plait.load defaults to `weights_only=True`, as torch.load does since PyTorch 2.6. Re-running "
+                   "`plait.load` with `weights_only` set to `False` will likely succeed, but it can result in "
+                   "arbitrary code execution. Do it only if you got the file from a trusted source.")
+_DOCS_MESSAGE = ("\n\nCheck the documentation of plait.load to learn more about types accepted by default with "
+                 "weights_only.")
 
 
 class CheckpointError(RuntimeError):
-    """The file is not a readable plait checkpoint (corrupt, truncated, or another format)."""
+    """The file is not a readable checkpoint (corrupt, truncated, or another format)."""
 
 
-class _Invalid(Exception):
-    """What is wrong with a checkpoint; ``load`` turns it into a CheckpointError naming the file."""
+_Invalid = _tf.Invalid
 
-    def __init__(self, message, lead="is corrupt or not a plait checkpoint"):
-        super().__init__(message)
-        self.lead = lead
+
+class _CallerError(Exception):
+    """An exception of the caller's ``map_location``, carried through the unpickler untouched."""
+
+    def __init__(self, original):
+        super().__init__(original)
+        self.original = original
 
 
 def _is_dunder(key):
     return isinstance(key, str) and key.startswith("__") and key.endswith("__")
 
 
-def _short(value, limit=80):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+_short = _tf._short
+
+
+# ----- globals a weights-only load may build --------------------------------------------------------------
+# The user's allow-list (torch.serialization's): functions/classes, or (object, "module.qualname") pairs.
+_marked_safe_globals = []
+
+
+def add_safe_globals(safe_globals):
+    """Mark globals (functions, classes, or ``(object, "full.name")`` pairs) as safe for ``weights_only`` loads:
+    functions listed here may be called while unpickling, classes instantiated and given their state."""
+    if not isinstance(safe_globals, (list, tuple, set)):
+        raise TypeError(f"add_safe_globals expects a list of globals, got {type(safe_globals).__name__}")
+    for item in safe_globals:
+        if item not in _marked_safe_globals:
+            _marked_safe_globals.append(item)
+
+
+def get_safe_globals():
+    """The user-added globals that are safe for ``weights_only`` loads."""
+    return list(_marked_safe_globals)
+
+
+def clear_safe_globals():
+    """Forget every global :func:`add_safe_globals` marked as safe."""
+    _marked_safe_globals.clear()
+
+
+class safe_globals:
+    """Context manager that marks globals as safe for ``weights_only`` loads inside its block only."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self._added = [g for g in self.safe_globals if g not in _marked_safe_globals]
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        for item in self._added:
+            if item in _marked_safe_globals:
+                _marked_safe_globals.remove(item)
+
+
+def _user_allowed_globals():
+    out = {}
+    for item in _marked_safe_globals:
+        if isinstance(item, tuple):
+            if len(item) != 2:
+                raise ValueError(f"Expected tuple of length 2 (global, str of callable full path), but got tuple of "
+                                 f"length: {len(item)}")
+            if type(item[1]) is not str:
+                raise TypeError(f"Expected second item in tuple to be str of callable full path, but got: "
+                                f"{type(item[1])}")
+            out[item[1]] = item[0]
+        else:
+            out[f"{item.__module__}.{item.__qualname__}"] = item
+    return out
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The names of the globals in a zip checkpoint's pickle that a ``weights_only`` load would refuse (neither
+    allowed by default nor marked with :func:`add_safe_globals`), read without unpickling anything."""
+    if hasattr(f, "read"):
+        return _unsafe_globals(f, "<file object>")
+    with open(os.fspath(f), "rb") as fh:
+        return _unsafe_globals(fh, os.fsdecode(os.fspath(f)))
+
+
+def _unsafe_globals(stream, name):
+    import _compat_pickle
+    import pickletools
+    if stream.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise ValueError("Expected input to be a checkpoint returned by torch.save")
+    stream.seek(stream.tell() - 4)
+    try:
+        archive = _tf.Archive(stream)
+        prefix = _tf.archive_prefix(archive)
+        pkl = bytes(archive.read(f"{prefix}/data.pkl"))
+    except _Invalid as exc:
+        if "TorchScript" in str(exc):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save but got a torchscript "
+                             "checkpoint") from None
+        raise CheckpointError(f"'{name}' {exc.lead}: {exc}") from None
+    allowed = set(_tf.torch_globals()) | set(_user_allowed_globals())
+    found, strings, memo, proto = set(), [], {}, 2
+    try:
+        for op, arg, _ in pickletools.genops(pkl):
+            if op.name == "PROTO":
+                proto = arg
+            elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"):
+                strings.append(arg)
+            elif op.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
+                memo[arg] = strings[-1]
+            elif op.name == "MEMOIZE" and strings:
+                memo[len(memo)] = strings[-1]
+            elif op.name in ("BINGET", "LONG_BINGET", "GET") and arg in memo:
+                strings.append(memo[arg])
+            elif op.name in ("GLOBAL", "INST") or (op.name == "STACK_GLOBAL" and len(strings) >= 2):
+                if op.name == "STACK_GLOBAL":  # its module and name are the two strings pushed last
+                    module, attr = strings[-2], strings[-1]
+                else:
+                    module, _, attr = arg.partition(" ")
+                if proto < 3 and (module, attr) in _compat_pickle.NAME_MAPPING:
+                    module, attr = _compat_pickle.NAME_MAPPING[(module, attr)]
+                elif proto < 3 and module in _compat_pickle.IMPORT_MAPPING:
+                    module = _compat_pickle.IMPORT_MAPPING[module]
+                found.add(f"{module}.{attr}")
+    except ValueError as exc:
+        raise CheckpointError(f"'{name}' is corrupt: its data.pkl could not be read ({exc})") from None
+    return sorted(found - allowed)
+
+
+def _weights_only_message(message):
+    """torch's explanation around a weights-only refusal."""
+    if "was not an allowed global by default." in message:
+        text = ("Weights only load failed. This file can still be loaded, to do so you have two options, "
+                "\033[1mdo those steps only if you trust the source of the checkpoint\033[0m. "
+                f"\n\t(1) {_UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` please check "
+                "the recommended steps in the following error message.\n\tWeightsUnpickler error: " + message)
+    else:
+        text = f"Weights only load failed. {_UNSAFE_MESSAGE}\n"
+        if "is blocked" not in message:
+            text += ("Please file an issue with the following so that we can make `weights_only=True` compatible "
+                     "with your use case: WeightsUnpickler error: ")
+        text += "\n\n" + message
+    return text + _DOCS_MESSAGE
 
 
 # ----- saving ------------------------------------------------------------------------------------------------
-def _encode(obj, tensors, names=None):
-    """``names`` maps id(tensor) -> stored name, so a tensor referenced twice (tied weights) is stored once and
-    loads as one tensor."""
-    from .tensor import Tensor
-    if names is None:
-        names = {}
-    if isinstance(obj, Tensor):
-        name = names.get(id(obj))
-        if name is None:
-            name = names[id(obj)] = f"t{len(tensors)}"
-            tensors.append((name, obj))
-        return {"__tensor__": name}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, _dtype.dtype):
-        return {"__dtype__": obj.name}
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) and not _is_dunder(k) for k in obj):
-            body = {k: _encode(v, tensors, names) for k, v in obj.items()}
-        else:
-            body = [[_encode(k, tensors, names), _encode(v, tensors, names)] for k, v in obj.items()]
-        if not isinstance(obj, OrderedDict):
-            return body if isinstance(body, dict) else {"__dict__": body}
-        out = {"__odict__": body}
-        metadata = getattr(obj, "__dict__", {}).get("_metadata")  # a Module.state_dict()'s version info
-        if metadata is not None:
-            out["__attrs__"] = {"_metadata": _encode(metadata, tensors, names)}
-        return out
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, tensors, names) for v in obj]}
-    if isinstance(obj, list):
-        return [_encode(v, tensors, names) for v in obj]
-    if hasattr(obj, "type") and hasattr(obj, "index") and type(obj).__name__ == "device":
-        return {"__device__": str(obj)}
-    raise TypeError(f"plait.save can store tensors, numbers, strings, None and dicts/lists/tuples of them; got "
-                    f"{type(obj).__name__}")
-
-
 def _tensor_bytes(t):
     host = t.detach()._backend.to_host(t.detach()._data)
     return host.tobytes()
 
 
-def save(obj, f):
-    """Write ``obj`` (a tensor, a state dict, or nested containers of tensors and plain values) to ``f``, a path
-    or a writable binary file object."""
-    tensors = []
-    structure = _encode(obj, tensors)
-    header = {}
-    sizes = []
-    devices = {}
-    offset = 0
-    for name, t in tensors:
+def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Save ``obj`` (anything picklable: a tensor, a state dict, a whole Module, an optimizer's state dict, NumPy
+    arrays, containers of them) to ``f``, a path or a writable binary file object, in torch's zip checkpoint
+    format. A path ending in ``.safetensors`` gets a safetensors file; ``obj`` must then be a dict of tensors
+    with string keys."""
+    if not _use_new_zipfile_serialization:
+        raise ValueError("plait.save writes torch's zip checkpoint format only; _use_new_zipfile_serialization="
+                         "False (torch's legacy format) is not supported")
+    if _disable_byteorder_record:
+        raise ValueError("plait.save always writes the byteorder record (_disable_byteorder_record=True is not "
+                         "supported)")
+    path = None if hasattr(f, "write") else os.fsdecode(os.fspath(f))
+    if path is not None and path.endswith(".safetensors"):
+        write = _safetensors_writer(obj)
+    else:
+        if type(pickle_protocol) is not int or not 0 <= pickle_protocol <= pickle.HIGHEST_PROTOCOL:
+            raise ValueError(f"pickle protocol must be <= {pickle.HIGHEST_PROTOCOL}")
+        if pickle_protocol == 0:  # it writes persistent ids as text lines, which cannot hold storage references
+            raise ValueError("plait.save needs pickle protocol 1 or higher: protocol 0 cannot store the storage "
+                             "references of tensors in a form that loads back (torch.load fails on such files)")
+        archive = _tf.archive_name_for(path)
+
+        def write(out):
+            _tf.write_checkpoint(out, obj, archive, pickle_module, pickle_protocol, _tensor_bytes)
+    if path is None:
+        write(f)
+        return
+    _atomic_write(path, write)
+
+
+def _safetensors_writer(obj):
+    """A writer of ``obj`` (a dict of tensors) as a standard safetensors file: the dict's keys, dtype codes,
+    shapes and data offsets in the JSON header, ``{"format": "pt"}`` metadata (plus the tensors' devices and
+    requires_grad where they are not the defaults), the row-major bytes after it. A tensor stored under two keys
+    is written twice (the format has no sharing)."""
+    from .tensor import Tensor
+    if not isinstance(obj, dict):
+        raise TypeError(f"plait.save writes a .safetensors file from a dict of tensors with string keys (the only "
+                        f"thing the format holds), got {type(obj).__name__}; save to another file name for "
+                        f"torch's checkpoint format")
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise TypeError(f"a .safetensors file's keys are strings, got the key {key!r}")
+        if not isinstance(value, Tensor):
+            raise TypeError(f"a .safetensors file holds tensors only, but {key!r} is {type(value).__name__}")
+        if key == "__metadata__":
+            raise ValueError("'__metadata__' is reserved in the safetensors format and cannot name a tensor")
+    header, offset = {}, 0
+    for key, t in obj.items():
         nbytes = t.numel() * t.dtype.itemsize
-        header[name] = {"dtype": _ST_NAMES[t.dtype.name], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + nbytes]}
-        devices[name] = str(t.device)
-        sizes.append(nbytes)
+        header[key] = {"dtype": _ST_NAMES[t.dtype.name], "shape": list(t.shape), "data_offsets": [offset,
+                                                                                               offset + nbytes]}
         offset += nbytes
-    header["__metadata__"] = {FORMAT_KEY: json.dumps(structure), "plait.devices": json.dumps(devices),
-                              "plait.requires_grad": json.dumps([n for n, t in tensors if t.requires_grad]),
-                              VERSION_KEY: _VERSION, "format": "pt"}
+    # the format's metadata is a str -> str map other tools ignore: plait keeps devices other than the CPU and
+    # requires_grad there, only when some tensor has them
+    metadata = {"format": "pt"}
+    devices = {key: str(t.device) for key, t in obj.items() if str(t.device) != "cpu"}
+    if devices:
+        metadata["plait.devices"] = json.dumps(devices)
+    grads = [key for key, t in obj.items() if t.requires_grad]
+    if grads:
+        metadata["plait.requires_grad"] = json.dumps(grads)
+    header["__metadata__"] = metadata
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     head += b" " * (-len(head) % 8)  # safetensors aligns the data section to 8 bytes
 
     def write(out):
         out.write(struct.pack("<Q", len(head)))
         out.write(head)
-        for (name, t), nbytes in zip(tensors, sizes):  # one tensor's host copy alive at a time
+        for key, t in obj.items():  # one tensor's host copy alive at a time
             data = _tensor_bytes(t)
-            if len(data) != nbytes:
-                raise RuntimeError(f"plait.save: tensor of shape {tuple(t.shape)} and dtype {t.dtype} gave "
-                                   f"{len(data)} bytes, expected {nbytes}")
+            expected = header[key]["data_offsets"][1] - header[key]["data_offsets"][0]
+            if len(data) != expected:
+                raise RuntimeError(f"plait.save: tensor {key!r} gave {len(data)} bytes, expected {expected}")
             out.write(data)
             del data
-
-    if hasattr(f, "write"):
-        write(f)
-        return
-    _atomic_write(os.fsdecode(os.fspath(f)), write)
+    return write
 
 
 def _atomic_write(path, write):
@@ -229,7 +380,6 @@ def _fsync_folder(folder):
         os.close(dfd)
 
 
-# ----- loading -----------------------------------------------------------------------------------------------
 def _read_into(stream, buf):
     """Fill ``buf`` from ``stream``; returns how many bytes were read (fewer at the end of the stream)."""
     got = 0
@@ -325,40 +475,286 @@ def _check_entry(key, info, data_len):
     return dt, tuple(shape), begin, end
 
 
-def load(f, map_location=None, weights_only=True):
-    """Read what :func:`save` wrote (or any safetensors file: a dict of tensors) from a path or a readable binary
-    file object. ``map_location`` is torch's: a device (string or ``plait.device``) for every tensor, a
+# ----- loading -----------------------------------------------------------------------------------------------
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read a checkpoint from a path or a readable binary file object: torch's zip format (written by
+    :func:`save` or by ``torch.save``), torch's legacy non-zip format, a safetensors file (a dict of tensors), or
+    the safetensors files earlier plait versions wrote.
+
+    ``weights_only`` (the default, as in torch 2.6+ when no ``pickle_module`` is given) builds only tensors,
+    Parameters, dicts, OrderedDicts, lists, tuples, sets, primitives, dtypes, devices and the globals marked
+    with :func:`add_safe_globals`; anything else raises ``pickle.UnpicklingError`` with torch's explanation.
+    ``weights_only=False`` unpickles anything with ``pickle_module`` (default ``pickle``): only for trusted files.
+
+    ``map_location`` is torch's: a device (string or ``plait.device``) for every tensor, a
     ``{saved_location: target}`` dict, or a callable ``map_location(storage, location)`` called once per stored
-    tensor with the tensor loaded on the CPU and the device string it was saved from; it returns the tensor to
-    use (the given one, one moved elsewhere, or a device to move it to), or None to restore it to ``location``."""
+    storage with it loaded on the CPU (a flat plait tensor) and the device string it was saved from; it returns
+    the tensor to use (the given one, one moved elsewhere, or a device to move it to), or None to restore it to
+    ``location``. ``mmap=True`` maps the file (a path to a zip checkpoint) and builds each tensor straight from
+    the mapped bytes instead of reading them into a buffer first; the tensors own their memory."""
+    weights_only_not_set = weights_only is None
+    if weights_only_not_set:
+        weights_only = pickle_module is None
+    truthy = ("1", "y", "yes", "true")
+    force_wo = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    force_no_wo = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    if force_wo and force_no_wo:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` "
+                           "should be set, but both were set.")
+    if force_wo:
+        weights_only = True
+    elif force_no_wo and weights_only_not_set:
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since the`weights_only` "
+                      "argument was not explicitly passed to `plait.load`, forcing weights_only=False.",
+                      UserWarning, stacklevel=2)
+        weights_only = False
+    if weights_only:
+        if pickle_module is not None:
+            raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+        if pickle_load_args:
+            warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+    elif pickle_module is None:
+        pickle_module = pickle
+    pickle_load_args.setdefault("encoding", "utf-8")
+    options = _LoadOptions(map_location, weights_only, pickle_module, pickle_load_args)
     if hasattr(f, "read"):
+        if mmap:
+            raise ValueError("f must be a file path in order to use the mmap argument")
         name = getattr(f, "name", None)
-        return _load(f, os.fsdecode(name) if isinstance(name, (str, bytes)) else "<file object>", map_location)
+        return _load(f, os.fsdecode(name) if isinstance(name, (str, bytes)) else "<file object>", options)
     path = os.fspath(f)
     with open(path, "rb") as fh:
-        return _load(fh, os.fsdecode(path), map_location)
+        return _load(fh, os.fsdecode(path), options, mmap=bool(mmap))
 
 
-def _load(stream, name, map_location):
+class _LoadOptions:
+    __slots__ = ("map_location", "weights_only", "pickle_module", "pickle_load_args")
+
+    def __init__(self, map_location, weights_only, pickle_module, pickle_load_args):
+        self.map_location, self.weights_only = map_location, weights_only
+        self.pickle_module, self.pickle_load_args = pickle_module, pickle_load_args
+
+
+def _load(stream, name, options, mmap=False):
     try:
-        return _load_checked(stream, name, map_location)
+        return _load_checked(stream, name, options, mmap)
     except _Invalid as exc:
         raise CheckpointError(f"'{name}' {exc.lead}: {exc}") from None
+    except _tf.Refused as exc:
+        raise pickle.UnpicklingError(_weights_only_message(str(exc))) from None
+    except _CallerError as exc:
+        raise exc.original
 
 
-def _load_checked(stream, name, map_location):
-    from .creation import resolve
-    from .autograd import graph as _graph
+def _load_checked(stream, name, options, mmap):
     seekable, total = _remaining(stream)
-    base = stream.tell() if seekable else 0
+    if not seekable:  # a pipe or socket: the zip directory sits at the end, so read it all
+        stream = io.BytesIO(bytes(_read_rest(stream)))
+        seekable, total = True, len(stream.getbuffer())
+    base = stream.tell()
+    magic = stream.read(8)
+    stream.seek(base)
+    if magic[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _load_zip(stream, name, options, mmap)
+    if mmap:
+        raise RuntimeError(f"mmap can only be used with files saved with `plait.save({name}, "
+                           f"_use_new_zipfile_serialization=True)` (torch's zip format), please save your "
+                           f"checkpoint with this option in order to use mmap.")
+    if magic[:1] == b"\x80" and len(magic) >= 2 and 2 <= magic[1] <= pickle.HIGHEST_PROTOCOL:
+        if magic.startswith(b"\x80\x02\x8a\x0a"):  # a pickled LONG1: torch's legacy magic number
+            return _load_legacy(stream, name, options, total)
+        raise _Invalid("it is a plain pickle, not a checkpoint (no zip archive, no safetensors header)",
+                       lead="is not a torch or plait checkpoint")
+    return _load_safetensors(stream, name, options.map_location, total)
+
+
+class _Placement:
+    """Builds loaded tensors on the devices ``map_location`` asks for (torch's rules)."""
+
+    def __init__(self, map_location, name):
+        from .creation import resolve
+        self.map_location, self.name, self._resolved = map_location, name, {}
+        self.fixed = None
+        if map_location is not None and not isinstance(map_location, dict) and not callable(map_location):
+            self.fixed = resolve(map_location)  # the caller's own argument: its errors are theirs
+
+    def _place(self, target, label, saved):
+        from .creation import resolve
+        cache_key = target if isinstance(target, str) else ("device", str(target))
+        if cache_key not in self._resolved:
+            try:
+                self._resolved[cache_key] = resolve(target)
+            except (RuntimeError, TypeError, ValueError) as exc:
+                raise CheckpointError(
+                    f"plait.load: '{self.name}': {label} was saved on device '{saved}', which is not usable here "
+                    f"({exc}). Pass map_location='cpu' to load it onto the CPU.") from None
+        return self._resolved[cache_key]
+
+    def check_location(self, saved, label):
+        from .device import device as _device
+        if not isinstance(saved, str):
+            raise _Invalid(f"{label} has the device {_short(saved)}, not a string")
+        try:
+            _device(saved)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise _Invalid(f"{label} has an invalid device {saved!r} ({exc})") from None
+
+    def build(self, buf, dt, shape, saved, label):
+        """A tensor from little-endian bytes ``buf``, saved on device ``saved``."""
+        from .autograd import graph as _graph
+        self.check_location(saved, label)
+        map_location = self.map_location
+        if callable(map_location):
+            backend, dev = self._place("cpu", label, saved)
+        elif self.fixed is not None:
+            backend, dev = self.fixed
+        elif isinstance(map_location, dict):
+            backend, dev = self._place(map_location.get(saved, saved), label, saved)
+        else:
+            backend, dev = self._place(saved, label, saved)
+        if dt not in backend.dtype_to_native:
+            raise _Invalid(f"{label} of dtype {dt.name} and shape {list(shape)} could not be built on device "
+                           f"'{dev}': backend {backend.name!r} has no {dt.name}", lead="cannot be loaded")
+        try:
+            arr = backend.from_bytes(buf, dt, shape, dev)
+        except (ValueError, TypeError, OverflowError, IndexError, struct.error) as exc:
+            raise _Invalid(f"{label} of dtype {dt.name} and shape {list(shape)} could not be built "
+                           f"({type(exc).__name__}: {exc})") from exc
+        t = _graph._make(arr, backend, dev, dt)
+        if callable(map_location):
+            t = self._call_map_location(t, saved, label)
+        return t
+
+    def _call_map_location(self, t, location, label):
+        from .tensor import Tensor
+        from .device import device as _device
+        try:
+            out = self.map_location(t, location)
+        except Exception as exc:
+            raise _CallerError(exc) from None
+        if out is None:  # torch: fall back to the saved location
+            _, dev = self._place(location, label, location)
+            return t.to(dev)
+        if isinstance(out, Tensor):
+            return out
+        if isinstance(out, (str, _device)):
+            return t.to(out)
+        raise _CallerError(TypeError(f"plait.load: map_location(storage, location) must return a tensor, a "
+                                     f"device or None; got {type(out).__name__}"))
+
+
+def _unpickle(file, size, options, torch_names, persistent_load, what="pickle"):
+    """The checkpoint's object: weights-only or with ``options.pickle_module``, torch's names mapped."""
+    unsupported = _tf.unsupported_names()
+    if options.weights_only:
+        unpickler = _tf.weights_only_unpickler(file, size, torch_names, _user_allowed_globals(), unsupported,
+                                               persistent_load, options.pickle_load_args["encoding"])
+    else:
+        unpickler = _tf.full_unpickler(options.pickle_module, file, torch_names, unsupported, persistent_load,
+                                       **options.pickle_load_args)
+    try:
+        return unpickler.load()
+    except (_Invalid, _tf.Refused, CheckpointError, _CallerError):
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
+            AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise _Invalid(f"its {what} could not be unpickled ({type(exc).__name__}: {exc})") from exc
+
+
+def _load_zip(stream, name, options, mmap):
+    mapped = None
+    if mmap:
+        import mmap as _mmap
+        # copy-on-write, as torch maps checkpoints (MAP_PRIVATE): writes never reach the file
+        mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY)
+    try:
+        archive = _tf.Archive(stream, mapped)
+        prefix = _tf.archive_prefix(archive)
+        pkl = bytes(archive.read(f"{prefix}/data.pkl"))
+        storages = _tf.StorageLoader(archive, prefix, _Placement(options.map_location, name))
+        return _unpickle(io.BytesIO(pkl), len(pkl), options, _tf.torch_globals(), storages, "data.pkl")
+    finally:
+        if mapped is not None:
+            # tensors were copied out of the map; a memoryview still held by a failed load keeps it open
+            try:
+                mapped.close()
+            except BufferError:
+                pass
+
+
+def _plain_pickle(stream, total, what):
+    """One pickle of plain values (ints, strings, containers) from ``stream``."""
+    unpickler = _tf.weights_only_unpickler(stream, total, {}, {}, {}, None, "latin1")
+    try:
+        return unpickler.load()
+    except (_Invalid, _tf.Refused) as exc:
+        raise _Invalid(f"its {what} is not a plain pickle ({exc})") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
+            AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise _Invalid(f"its {what} could not be unpickled ({type(exc).__name__}: {exc})",
+                       lead="is truncated or corrupt") from None
+
+
+def _load_legacy(stream, name, options, total):
+    """torch's legacy (non-zip) format: see ``_torch_format``."""
+    start = stream.tell()
+    if _plain_pickle(stream, total, "magic number") != _tf.LEGACY_MAGIC:
+        raise _Invalid("Invalid magic number; corrupt file?")
+    version = _plain_pickle(stream, total, "protocol version")
+    if version != _tf.LEGACY_PROTOCOL:
+        raise _Invalid(f"Invalid protocol version: {_short(version)}")
+    sys_info = _plain_pickle(stream, total, "system info")
+    if not isinstance(sys_info, dict) or not isinstance(sys_info.get("little_endian", True), bool):
+        raise _Invalid(f"invalid system info {_short(sys_info)}")
+    torch_names = _tf.torch_globals()
+    main_start = stream.tell()
+    try:
+        roots = _tf.scan_legacy_storages(stream, total, torch_names)
+    except _Invalid:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, struct.error, TypeError,
+            AttributeError, UnicodeDecodeError, RecursionError, OverflowError, MemoryError) as exc:
+        raise _Invalid(f"its pickle could not be read ({type(exc).__name__}: {exc})",
+                       lead="is truncated or corrupt") from None
+    main_end = stream.tell()
+    keys = _plain_pickle(stream, total, "list of storage keys")
+    if not isinstance(keys, list) or set(keys) != set(roots):
+        raise _Invalid(f"its storage keys {_short(keys)} are not the storages its pickle uses "
+                       f"{_short(sorted(roots))}")
+    placement = _Placement(options.map_location, name)
+    storages = {}
+    for key in keys:
+        dt, numel, location = roots[key]
+        head = stream.read(8)
+        order = "<" if sys_info.get("little_endian", True) else ">"
+        count = struct.unpack(f"{order}q", head)[0] if len(head) == 8 else None
+        if count != numel:
+            raise _Invalid(f"storage {key!r} of {numel} elements has a record of {count} elements",
+                           lead="is truncated or corrupt")
+        if stream.tell() + numel * dt.itemsize > start + total:
+            raise _Invalid(f"storage {key!r} needs {numel * dt.itemsize} bytes past the end of the file",
+                           lead="is truncated")
+        data = bytearray(numel * dt.itemsize)
+        _read_into(stream, data)
+        if not sys_info.get("little_endian", True) and dt.itemsize > 1:
+            data = _tf._swap_bytes(data, dt.itemsize)
+        storages[key] = _tf.LoadedStorage(placement.build(data, dt, (numel,), location, f"storage {key!r}"))
+        del data
+    stream.seek(main_start)
+    file = io.BytesIO(stream.read(main_end - main_start))
+    persistent_load = _tf.LegacyStorages(storages, allow_modules=not options.weights_only)
+    return _unpickle(file, main_end - main_start, options, torch_names, persistent_load)
+
+
+def _load_safetensors(stream, name, map_location, total):
+    base = stream.tell()
     first = bytearray(8)
     got = _read_into(stream, first)
     if got < 8:
         raise _Invalid(f"the file has only {got} bytes", lead="is not a plait checkpoint")
     (head_len,) = struct.unpack("<Q", first)
-    if head_len > _MAX_HEADER or (total is not None and 8 + head_len > total):
-        raise _Invalid(f"header of {head_len} bytes does not fit in a file of "
-                       f"{total if total is not None else 'unknown size'} bytes",
+    if head_len > _MAX_HEADER or 8 + head_len > total:
+        raise _Invalid(f"header of {head_len} bytes does not fit in a file of {total} bytes",
                        lead="is not a plait checkpoint or is truncated")
     head = bytearray(head_len)
     got = _read_into(stream, head)
@@ -384,24 +780,12 @@ def _load_checked(stream, name, map_location):
     grad_names = _meta_json(meta, "plait.requires_grad", [], list)
     legacy = meta.get(VERSION_KEY) is None
 
-    data = None
-    if seekable:
-        data_len = total - 8 - head_len
-    else:  # a pipe or socket: read the rest once and slice it
-        data = _read_rest(stream)
-        data_len = len(data)
+    data_len = total - 8 - head_len
     entries = {key: _check_entry(key, info, data_len) for key, info in header.items()}
-
-    from .device import device as _device
+    placement = _Placement(map_location, name)
     for key, saved in devices.items():
-        if key not in entries:
-            continue
-        if not isinstance(saved, str):
-            raise _Invalid(f"plait.devices gives tensor {key!r} the device {_short(saved)}, not a string")
-        try:
-            _device(saved)
-        except (RuntimeError, TypeError, ValueError) as exc:
-            raise _Invalid(f"plait.devices gives tensor {key!r} an invalid device {saved!r} ({exc})") from None
+        if key in entries:
+            placement.check_location(saved, f"plait.devices: tensor {key!r}")
     requires_grad = set()
     for key in grad_names:
         if not isinstance(key, str) or key not in entries:
@@ -411,57 +795,20 @@ def _load_checked(stream, name, map_location):
                            f"point tensors can require gradients")
         requires_grad.add(key)
 
-    resolved = {}
-
-    def place(target, key, saved):
-        cache_key = target if isinstance(target, str) else ("device", str(target))
-        if cache_key not in resolved:
-            try:
-                resolved[cache_key] = resolve(target)
-            except (RuntimeError, TypeError, ValueError) as exc:
-                raise CheckpointError(
-                    f"plait.load: '{name}': tensor '{key}' was saved on device '{saved}', which is not usable here "
-                    f"({exc}). Pass map_location='cpu' to load it onto the CPU.") from None
-        return resolved[cache_key]
-
-    fixed = None
-    if map_location is not None and not isinstance(map_location, dict) and not callable(map_location):
-        fixed = resolve(map_location)  # the caller's own argument: its errors are theirs
-
     tensors = dict.fromkeys(entries)  # header order, for plain safetensors files
     for key in sorted(entries, key=lambda k: entries[k][2]):  # file order: sequential reads
         dt, shape, begin, end = entries[key]
-        if data is not None:
-            buf = data[begin:end]
-        else:
-            stream.seek(base + 8 + head_len + begin)
-            buf = bytearray(end - begin)
-            if _read_into(stream, buf) < len(buf):
-                raise _Invalid(f"tensor {key!r} needs bytes {begin}..{end} but the file ended early",
-                               lead="is truncated")
-        saved = devices.get(key, "cpu")
-        if callable(map_location):
-            backend, dev = place("cpu", key, saved)
-        elif fixed is not None:
-            backend, dev = fixed
-        elif isinstance(map_location, dict):
-            backend, dev = place(map_location.get(saved, saved), key, saved)
-        else:
-            backend, dev = place(saved, key, saved)
-        try:
-            arr = backend.from_bytes(buf, dt, shape, dev)
-        except (ValueError, TypeError, OverflowError, IndexError, struct.error) as exc:
-            raise _Invalid(f"tensor {key!r} of dtype {dt} and shape {list(shape)} could not be built "
-                           f"({type(exc).__name__}: {exc})") from exc
+        stream.seek(base + 8 + head_len + begin)
+        buf = bytearray(end - begin)
+        if _read_into(stream, buf) < len(buf):
+            raise _Invalid(f"tensor {key!r} needs bytes {begin}..{end} but the file ended early",
+                           lead="is truncated")
+        t = placement.build(buf, dt, shape, devices.get(key, "cpu"), f"tensor '{key}'")
         del buf
-        t = _graph._make(arr, backend, dev, dt)
-        if callable(map_location):
-            t = _call_map_location(map_location, t, saved, lambda: place(saved, key, saved))
         if key in requires_grad:
             t.requires_grad_(True)
         tensors[key] = t
-    del data
-    if not has_structure:  # a plain safetensors file from another tool: a dict of tensors
+    if not has_structure:  # a plain safetensors file: a dict of tensors
         return tensors
     try:
         return _decode(structure, tensors, legacy)
@@ -469,21 +816,6 @@ def _load_checked(stream, name, map_location):
         raise _Invalid(f"invalid {FORMAT_KEY} metadata: {exc}") from None
     except RecursionError:
         raise _Invalid(f"invalid {FORMAT_KEY} metadata: nested too deeply") from None
-
-
-def _call_map_location(fn, t, location, restore):
-    from .tensor import Tensor
-    from .device import device as _device
-    out = fn(t, location)
-    if out is None:  # torch: fall back to the saved location
-        _, dev = restore()
-        return t.to(dev)
-    if isinstance(out, Tensor):
-        return out
-    if isinstance(out, (str, _device)):
-        return t.to(out)
-    raise TypeError(f"plait.load: map_location(storage, location) must return a tensor, a device or None; got "
-                    f"{type(out).__name__}")
 
 
 def _decode(obj, tensors, legacy):
@@ -553,16 +885,32 @@ def _hashable(k):
     return tuple(k) if isinstance(k, list) else k
 
 
-def _rebuild_tensor(host, device, dtype_name, requires_grad):
-    from .creation import tensor
-    t = tensor(host, dtype=_dtype.BY_NAME[dtype_name], device=device)
+# ----- pickling single tensors (pickle.dumps, copy) ----------------------------------------------------------
+def _tensor_from_bytes(data, dtype_name, shape, device, requires_grad):
+    """What ``pickle.loads`` calls for a pickled tensor: its little-endian bytes, dtype, shape and device."""
+    from .creation import resolve
+    from .autograd import graph as _graph
+    backend, dev = resolve(device)
+    dt = _dtype.BY_NAME[dtype_name]
+    t = _graph._make(backend.from_bytes(data, dt, tuple(shape), dev), backend, dev, dt)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
-def to_bytes(obj):
-    """``save`` into memory; returns bytes."""
-    buf = io.BytesIO()
-    save(obj, buf)
-    return buf.getvalue()
+def _tensor_subclass_from_bytes(cls, attributes, *args):
+    """A pickled instance of a Tensor subclass: the tensor, made an instance of ``cls``, with its attributes."""
+    from .tensor import Tensor
+    t = _tensor_from_bytes(*args)
+    out = Tensor._make_subclass(cls, t, t.requires_grad)
+    out.__dict__.update(attributes)
+    return out
+
+
+def _rebuild_tensor(host, device, dtype_name, requires_grad):
+    """Tensors pickled by earlier plait versions (a host NumPy array)."""
+    from .creation import tensor
+    t = tensor(host, dtype=_dtype.BY_NAME[dtype_name], device=device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t

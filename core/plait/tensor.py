@@ -541,10 +541,13 @@ class Tensor:
         return repr(self)
 
     def __reduce_ex__(self, protocol):
-        from .serialization import _rebuild_tensor
-        return (_rebuild_tensor, (self._backend.to_host(self._data) if self._backend.host_accessible else
-                                  self._backend.to_host(self._data), str(self._device), self._dtype.name,
-                                  self._requires_grad))
+        # host bytes + dtype + shape + device + requires_grad: unpickling needs no array library's pickle support
+        from .serialization import _tensor_from_bytes, _tensor_subclass_from_bytes, _tensor_bytes
+        args = (_tensor_bytes(self), self._dtype.name, tuple(self._data.shape), str(self._device),
+                self._requires_grad)
+        if type(self) is Tensor:
+            return _tensor_from_bytes, args
+        return _tensor_subclass_from_bytes, (type(self), dict(getattr(self, "__dict__", {}))) + args
 
     def __deepcopy__(self, memo):
         out = self.detach().clone()
@@ -553,6 +556,10 @@ class Tensor:
             out._grad = self._grad.detach().clone()
         if type(self) is not Tensor:
             out = Tensor._make_subclass(type(self), out, self._requires_grad)
+            attributes = getattr(self, "__dict__", None)
+            if attributes:  # a subclass's Python attributes, as torch copies them
+                import copy
+                out.__dict__.update(copy.deepcopy(attributes, memo))
         memo[id(self)] = out
         return out
 

@@ -1,14 +1,17 @@
 """``plait.save`` / ``plait.load`` against torch's behaviour and against damaged files: file permissions and
-symlinks, torch's ``map_location(storage, location)`` callable, round trips of any JSON-representable top-level
-object (None included) with dict / OrderedDict kept apart, header validation (every corruption is a
-CheckpointError naming the file), a seeded header fuzz, and the memory a load needs."""
+symlinks, torch's ``map_location(storage, location)`` callable, round trips of plain top-level objects (None
+included) with dict / OrderedDict kept apart, validation of the safetensors files earlier plait versions wrote
+(every corruption is a CheckpointError naming the file) with a seeded header fuzz, a seeded fuzz of the zip
+archive and of its pickle, and the memory a load needs."""
 import io
 import json
 import os
+import pickle
 import random
 import stat
 import struct
 import tracemalloc
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -139,12 +142,15 @@ def test_callable_map_location_gets_storage_and_location(tmp_path):
         return storage
 
     back = plait.load(path, map_location=keep)
-    assert sorted(loc for _, loc in calls) == ["cpu", "strict"]  # once per stored tensor (the tie included)
-    assert all(isinstance(st, plait.Tensor) for st, _ in calls)
+    assert sorted(loc for _, loc in calls) == ["cpu", "strict"]  # once per stored storage (the tie included)
+    assert all(isinstance(st, plait.Tensor) and st.dim() == 1 and st.device == plait.device("cpu")
+               for st, _ in calls)
     by_loc = {loc: st for st, loc in calls}
-    assert back["c"] is by_loc["cpu"] and back["c_again"] is back["c"]  # the returned tensor itself is kept
-    assert back["s"] is by_loc["strict"] and back["s"].device == plait.device("cpu")  # torch's idiom for CPU
-    assert back["s"].tolist() == [1.0, 2.0] and back["c"].tolist() == [3.0]
+    with plait.no_grad():
+        by_loc["cpu"].add_(1)  # the loaded tensors are views of the storages map_location returned
+    assert back["c"].tolist() == [4.0] and back["c_again"] is back["c"]
+    assert back["s"].device == plait.device("cpu")  # torch's idiom for loading onto the CPU
+    assert back["s"].tolist() == [1.0, 2.0]
     assert back["c"].requires_grad and back["c"].is_leaf and not back["s"].requires_grad
 
 
@@ -235,6 +241,19 @@ def test_a_module_state_dict_loads_as_an_ordered_dict_with_its_metadata(tmp_path
         np.testing.assert_array_equal(to_np(fresh.state_dict()[k]), to_np(sd[k]))
 
 
+def test_files_earlier_plait_versions_wrote_still_load(tmp_path):
+    w = plait.tensor([[1.0, 2.0]], requires_grad=True)
+    obj = {"model": OrderedDict([("w", w), ("tied", w)]), "opt": {0: {"step": 3}}, "betas": (0.9, 0.99),
+           "dtype": plait.float64, "device": plait.device("cpu"), "ints": plait.arange(3)}
+    (tmp_path / "v2.pt").write_bytes(_plait_v2_bytes(obj))
+    back = plait.load(tmp_path / "v2.pt")
+    assert type(back) is dict and type(back["model"]) is OrderedDict
+    assert back["model"]["w"] is back["model"]["tied"] and back["model"]["w"].requires_grad
+    assert back["model"]["w"].tolist() == [[1.0, 2.0]] and back["ints"].tolist() == [0, 1, 2]
+    assert back["opt"] == {0: {"step": 3}} and back["betas"] == (0.9, 0.99)
+    assert back["dtype"] is plait.float64 and back["device"] == plait.device("cpu")
+
+
 def test_files_of_the_first_format_still_load_dicts_as_ordered_dicts(tmp_path):
     """Files written before plait.format_version: JSON objects in the structure were decoded as OrderedDict."""
     t = plait.tensor([1.0, 2.0])
@@ -248,7 +267,50 @@ def test_files_of_the_first_format_still_load_dicts_as_ordered_dicts(tmp_path):
     assert back["w"].tolist() == [1.0, 2.0] and back["cfg"] == {"lr": 0.1}
 
 
-# ----- 4. header validation --------------------------------------------------------------------------------
+# ----- 4. header validation of safetensors files ------------------------------------------------------------
+def _encode_v2(obj, tensors, names):
+    """The JSON object structure of the files plait wrote before it wrote torch's zip format."""
+    if isinstance(obj, plait.Tensor):
+        if id(obj) not in names:
+            names[id(obj)] = f"t{len(tensors)}"
+            tensors.append((names[id(obj)], obj))
+        return {"__tensor__": names[id(obj)]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, plait.dtype):
+        return {"__dtype__": obj.name}
+    if isinstance(obj, plait.device):
+        return {"__device__": str(obj)}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode_v2(v, tensors, names) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode_v2(v, tensors, names) for v in obj]
+    if all(isinstance(k, str) and not (k.startswith("__") and k.endswith("__")) for k in obj):
+        body = {k: _encode_v2(v, tensors, names) for k, v in obj.items()}
+    else:
+        body = [[_encode_v2(k, tensors, names), _encode_v2(v, tensors, names)] for k, v in obj.items()]
+    if isinstance(obj, OrderedDict):
+        return {"__odict__": body}
+    return body if isinstance(body, dict) else {"__dict__": body}
+
+
+def _plait_v2_bytes(obj):
+    tensors = []
+    structure = _encode_v2(obj, tensors, {})
+    header, data = {}, b""
+    for name, t in tensors:
+        raw = to_np(t).astype(to_np(t).dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": ser._ST_NAMES[t.dtype.name], "shape": list(t.shape),
+                        "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    header["__metadata__"] = {ser.FORMAT_KEY: json.dumps(structure),
+                              "plait.devices": json.dumps({n: str(t.device) for n, t in tensors}),
+                              "plait.requires_grad": json.dumps([n for n, t in tensors if t.requires_grad]),
+                              ser.VERSION_KEY: "2", "format": "pt"}
+    head = json.dumps(header).encode("utf-8")
+    return struct.pack("<Q", len(head)) + head + data
+
+
 def _write_st(path, header, data, metadata=None):
     header = dict(header)
     if metadata is not None:
@@ -392,9 +454,7 @@ def _fuzz_source():
 @pytest.mark.parametrize("seed", range(5))
 def test_fuzzed_headers_load_or_raise_checkpoint_error(tmp_path, seed):
     """Random bytes of the length field and the JSON header changed, 100 trials a seed."""
-    buf = io.BytesIO()
-    plait.save(_fuzz_source(), buf)
-    good = buf.getvalue()
+    good = _plait_v2_bytes(_fuzz_source())
     (head_len,) = struct.unpack("<Q", good[:8])
     rng = random.Random(seed)
     path = tmp_path / "fuzz.pt"
@@ -440,9 +500,7 @@ def _json_paths(obj, path=()):
 def test_fuzzed_header_values_load_or_raise_checkpoint_error(tmp_path, seed):
     """Valid JSON with wrong values: random entries of the header and of the JSON metadata inside it replaced by
     values of the wrong type or range (byte flips mostly break the JSON syntax and never get this far)."""
-    buf = io.BytesIO()
-    plait.save(_fuzz_source(), buf)
-    good = buf.getvalue()
+    good = _plait_v2_bytes(_fuzz_source())
     (head_len,) = struct.unpack("<Q", good[:8])
     data = good[8 + head_len:]
     embedded = ("plait.structure", "plait.devices", "plait.requires_grad")
@@ -473,7 +531,122 @@ def test_fuzzed_header_values_load_or_raise_checkpoint_error(tmp_path, seed):
             pytest.fail(f"seed {seed} trial {trial}: {type(exc).__name__}: {exc}\nheader: {head!r}")
 
 
-# ----- 5. memory -------------------------------------------------------------------------------------------
+# ----- 5. the zip archive and its pickle, fuzzed ---------------------------------------------------------------
+def _is_weights_only_refusal(exc):
+    return isinstance(exc, pickle.UnpicklingError) and str(exc).startswith("Weights only load failed.")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fuzzed_zip_archives_load_or_raise_checkpoint_error(tmp_path, seed):
+    """Random bytes of the archive changed (headers, directory, records), 60 trials a seed."""
+    buf = io.BytesIO()
+    plait.save(_fuzz_source(), buf)
+    good = buf.getvalue()
+    rng = random.Random(seed)
+    path = tmp_path / "zfuzz.pt"
+    errors = 0
+    for trial in range(60):
+        raw = bytearray(good)
+        for _ in range(rng.choice([1, 1, 2, 4])):
+            pos = rng.randrange(len(raw))
+            raw[pos] = rng.randrange(256) if rng.random() < 0.5 else raw[pos] ^ (1 << rng.randrange(8))
+        path.write_bytes(bytes(raw))
+        try:
+            plait.load(path)
+        except CheckpointError as exc:
+            assert "zfuzz.pt" in str(exc)
+            errors += 1
+        except Exception as exc:  # pragma: no cover - the failure report
+            pytest.fail(f"seed {seed} trial {trial}: {type(exc).__name__}: {exc}")
+    assert errors > 0
+
+
+def _rezip(path, records):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in records.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fuzzed_pickles_with_valid_checksums_load_or_raise_clear_errors(tmp_path, seed):
+    """The pickle's bytes changed and the archive rebuilt with correct CRCs, so every change reaches the
+    weights-only unpickler: it loads, refuses (torch's UnpicklingError) or raises CheckpointError; nothing else."""
+    buf = io.BytesIO()
+    plait.save(_fuzz_source(), buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        records = {n: zf.read(n) for n in zf.namelist()}
+    pkl = records["archive/data.pkl"]
+    rng = random.Random(seed)
+    path = tmp_path / "pfuzz.pt"
+    outcomes = {"ok": 0, "error": 0, "refused": 0}
+    for trial in range(60):
+        raw = bytearray(pkl)
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            pos = rng.randrange(2, len(raw))
+            mode = rng.random()
+            if mode < 0.4:
+                raw[pos] = rng.randrange(256)
+            elif mode < 0.7:
+                raw[pos] ^= 1 << rng.randrange(8)
+            else:  # opcodes that call, build or index things
+                raw[pos] = ord(rng.choice("cRbsuetq(h)\x81\x85\x86\x87\x8aQ]}"))
+        _rezip(path, dict(records, **{"archive/data.pkl": bytes(raw)}))
+        try:
+            plait.load(path)
+        except CheckpointError as exc:
+            assert "pfuzz.pt" in str(exc)
+            outcomes["error"] += 1
+        except Exception as exc:
+            if not _is_weights_only_refusal(exc):  # pragma: no cover - the failure report
+                pytest.fail(f"seed {seed} trial {trial}: {type(exc).__name__}: {exc}\npickle: {bytes(raw)!r}")
+            outcomes["refused"] += 1
+        else:
+            outcomes["ok"] += 1
+    assert outcomes["error"] + outcomes["refused"] > 0
+
+
+_BAD_REFERENCES = {
+    "storage-key-missing": ("('storage', 'FloatStorage', '9', 'cpu', 2)", "no record 'archive/data/9'"),
+    "numel-too-big": ("('storage', 'FloatStorage', '0', 'cpu', 3)", "of 3 float32 elements has 8 bytes"),
+    "bad-location": ("('storage', 'FloatStorage', '0', 'c p u', 2)", "invalid device 'c p u'"),
+    "not-storage": ("('module', 'FloatStorage', '0', 'cpu', 2)", "Only persistent_load of storage"),
+    "bf16": ("('storage', 'BFloat16Storage', '0', 'cpu', 4)", "torch.bfloat16 values"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_REFERENCES), ids=list(_BAD_REFERENCES))
+def test_invalid_storage_references_are_named(tmp_path, case):
+    pid, expected = _BAD_REFERENCES[case]
+    kind, storage_type, key, location, numel = eval(pid)  # a literal tuple from the table above
+    body = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(" + b"(" + pickle.dumps(kind, 2)[2:-1]
+            + b"ctorch\n" + storage_type.encode() + b"\n" + pickle.dumps(key, 2)[2:-1] + pickle.dumps(location, 2)[2:-1]
+            + pickle.dumps(numel, 2)[2:-1] + b"tQK\x00K\x02\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR.")
+    _rezip(tmp_path / "ref.pt", {"archive/data.pkl": body, "archive/data/0": struct.pack("<2f", 1.0, 2.0)})
+    with pytest.raises((CheckpointError, pickle.UnpicklingError), match=expected):
+        plait.load(tmp_path / "ref.pt")
+
+
+def test_tensor_layouts_beyond_the_storage_are_rejected(tmp_path):
+    def file_with(offset, size, stride):
+        def ints(values):
+            return b"(" + b"".join(b"K" + bytes([v]) for v in values) + b"t"
+        body = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01"
+                b"\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQK" + bytes([offset]) + ints(size) + ints(stride)
+                + b"\x89ccollections\nOrderedDict\n)RtR.")
+        _rezip(tmp_path / "lay.pt", {"archive/data.pkl": body, "archive/data/0": struct.pack("<4f", 1, 2, 3, 4)})
+        return tmp_path / "lay.pt"
+
+    assert plait.load(file_with(1, (3,), (1,))).tolist() == [2.0, 3.0, 4.0]
+    assert plait.load(file_with(0, (2, 2), (1, 2))).tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert plait.load(file_with(0, (2, 2), (0, 1))).tolist() == [[1.0, 2.0], [1.0, 2.0]]
+    assert plait.load(file_with(0, (2, 2), (1, 1))).tolist() == [[1.0, 2.0], [2.0, 3.0]]  # overlapping: a copy
+    with pytest.raises(CheckpointError, match=r"reaches element 4 of a storage of 4 elements"):
+        plait.load(file_with(1, (4,), (1,)))
+    with pytest.raises(CheckpointError, match="invalid tensor layout"):
+        plait.load(file_with(0, (2, 2), (2,)))
+
+
+# ----- 6. memory -------------------------------------------------------------------------------------------
 def _load_peak(path):
     tracemalloc.start()
     try:
@@ -572,3 +745,56 @@ def test_shapes_with_absurd_ranks_are_rejected_before_any_size_arithmetic(tmp_pa
     path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 4)
     with pytest.raises(plait.serialization.CheckpointError, match="100000 dimensions"):
         plait.load(path)
+
+
+def _layout_file(path, storage, offset, size, stride):
+    def push(value):  # a protocol-2 pickle fragment that pushes value (its memo writes are never read back)
+        return pickle.dumps(value, 2)[2:-1]
+    body = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((" + push("storage") + b"ctorch\nLongStorage\n"
+            + push("0") + push("cpu") + push(len(storage)) + b"tQ" + push(offset) + push(tuple(size))
+            + push(tuple(stride)) + b"\x89ccollections\nOrderedDict\n)RtR.")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", body)
+        zf.writestr("archive/data/0", struct.pack(f"<{len(storage)}q", *storage))
+    return path
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_strided_layouts_match_their_definition(tmp_path, seed):
+    """torch's layout rule, element [i, j, ...] = storage[offset + i*stride0 + j*stride1 + ...], for random
+    sizes, strides (zero, overlapping, gapped, permuted) and offsets: views and gathered copies alike."""
+    rng = random.Random(seed)
+    for trial in range(40):
+        ndim = rng.randrange(0, 4)
+        size = [rng.choice([1, 2, 3]) for _ in range(ndim)]
+        stride = [rng.choice([0, 1, 2, 3, 4, 6, 12]) for _ in range(ndim)]
+        offset = rng.randrange(0, 5)
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+        storage = [100 + k for k in range(last + 1 + rng.randrange(0, 3))]
+        got = plait.load(_layout_file(tmp_path / "l.pt", storage, offset, size, stride))
+        expected = np.empty(size, dtype=np.int64)
+        for index in np.ndindex(*size):
+            expected[index] = storage[offset + sum(i * s for i, s in zip(index, stride))]
+        assert got.shape == tuple(size), (size, stride, offset)
+        np.testing.assert_array_equal(to_np(got), expected, err_msg=f"{size} {stride} {offset}")
+
+
+@pytest.mark.parametrize("reader", ["zipfile", "plait", "torch"])
+def test_zip64_records_read_back(reader):
+    """Checkpoints over 4 GiB need ZIP64 sizes, offsets and end records; written here for a small file."""
+    from plait import _torch_format
+    obj = {"w": plait.arange(6.0).view(2, 3), "i": plait.tensor([1, 2])}
+    buf = io.BytesIO()
+    _torch_format.write_checkpoint(buf, obj, "big", pickle, 2, ser._tensor_bytes, zip64_from=0)
+    raw = buf.getvalue()
+    assert b"PK\x06\x06" in raw and b"PK\x06\x07" in raw  # the ZIP64 end record and its locator
+    if reader == "zipfile":
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            assert zf.testzip() is None and zf.read("big/data/0") == np.arange(6, dtype="<f4").tobytes()
+    elif reader == "plait":
+        back = plait.load(io.BytesIO(raw))
+        assert back["w"].tolist() == [[0, 1, 2], [3, 4, 5]] and back["i"].tolist() == [1, 2]
+    else:
+        torch = pytest.importorskip("torch", reason="torch is not installed")
+        back = torch.load(io.BytesIO(raw))
+        assert back["w"].tolist() == [[0, 1, 2], [3, 4, 5]] and back["i"].tolist() == [1, 2]
