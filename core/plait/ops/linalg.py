@@ -274,13 +274,25 @@ class Linear(Op):
 
     def forward(self, x, w, b):
         self.has_bias = b is not None
-        out = self.xp.matmul(x, self.xp.matrix_transpose(w))
-        return out if b is None else out + b
+        xp = self.xp
+        lead = x.shape[:-1]
+        if len(lead) > 1:
+            # NumPy's stacked (3-D and up) matmul runs a loop ~6x slower than one BLAS call on the rows
+            x = xp.reshape(x, (math.prod(lead), x.shape[-1]))
+        out = xp.matmul(x, xp.matrix_transpose(w))
+        if b is not None:
+            out = out + b
+        return xp.reshape(out, (*lead, w.shape[0])) if len(lead) > 1 else out
 
     def backward(self, g):
         x, w, b = self.saved_tensors
         needs = self.needs_input_grad
-        gx = g.matmul(w) if needs[0] else None
+        gx = None
+        if needs[0]:
+            if g.ndim > 2:  # one matrix product over all rows, as in the forward
+                gx = g.reshape(-1, g.shape[-1]).matmul(w).reshape(*g.shape[:-1], w.shape[1])
+            else:
+                gx = g.matmul(w)
         gw = gb = None
         if needs[1] or (b is not None and needs[2]):
             g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
