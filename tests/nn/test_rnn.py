@@ -106,6 +106,27 @@ def test_second_derivatives_through_a_gru_layer():
     assert gradgradcheck(lambda x: gru(x)[0], (x,))
 
 
+@pytest.mark.parametrize("kwargs", [dict(bidirectional=True), dict(proj_size=1)])
+def test_second_derivatives_through_lstm_layers(kwargs):
+    # the LSTM layer's hand-written backward recomputes itself from composed ops under create_graph
+    lstm = _double(nn.LSTM(2, 2, **kwargs))
+    x = plait.randn(3, 2, 2, dtype=plait.float64, requires_grad=True)
+    h0 = plait.randn(lstm.num_layers * (2 if lstm.bidirectional else 1), 2, lstm.proj_size or 2,
+                     dtype=plait.float64, requires_grad=True)
+    c0 = plait.randn(h0.shape[0], 2, 2, dtype=plait.float64, requires_grad=True)
+    w_hh = lstm.weight_hh_l0
+
+    def fn(x, h0, c0):
+        out, (h, c) = lstm(x, (h0, c0))
+        return out, h, c
+    assert gradgradcheck(fn, (x, h0, c0))
+    # second derivatives reach the weights too
+    out, _ = lstm(x, (h0, c0))
+    (gx,) = plait.autograd.grad(out.pow(2).sum(), [x], create_graph=True)
+    (gw,) = plait.autograd.grad(gx.pow(2).sum(), [w_hh])
+    assert gw.shape == w_hh.shape and float(gw.abs().sum()) > 0
+
+
 # ----------------------------------------------------------------------------- parameters, repr, state_dict
 def test_parameter_names_shapes_and_order_as_torch():
     lstm = nn.LSTM(3, 4, num_layers=2, proj_size=2, bidirectional=True)
