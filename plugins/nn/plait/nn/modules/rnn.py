@@ -578,19 +578,21 @@ class LSTM(RNNBase):
             return hx
         return _apply_permutation(hx[0], permutation), _apply_permutation(hx[1], permutation)
 
+    def _zero_states(self, batch, like):
+        return (self._zero_state(batch, self.proj_size if self.proj_size > 0 else self.hidden_size, like),
+                self._zero_state(batch, self.hidden_size, like))
+
     def forward(self, input, hx=None):
         self._update_flat_weights()
         orig_input = input
-        real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
         is_batched, batch_dim = True, 0 if self.batch_first else 1
         if isinstance(orig_input, PackedSequence):
             input, batch_sizes, sorted_indices, unsorted_indices = input
             if hx is None:
-                batch = int(batch_sizes[0])
-                hx = (self._zero_state(batch, real_hidden_size, input), self._zero_state(batch, self.hidden_size, input))
+                hx = self._zero_states(int(batch_sizes[0]), input)
             else:
                 hx = self.permute_hidden(hx, sorted_indices)
-            # torch leaves these checks to its kernel; plait makes them here, with the same texts
+            # torch leaves these checks to its kernel; plait makes the padded path's checks here
             self.check_forward_args(input, hx, batch_sizes)
         else:
             batch_sizes = sorted_indices = unsorted_indices = None
@@ -600,8 +602,7 @@ class LSTM(RNNBase):
             if not is_batched:
                 input = input.unsqueeze(batch_dim)
             if hx is None:
-                batch = input.size(0) if self.batch_first else input.size(1)
-                hx = (self._zero_state(batch, real_hidden_size, input), self._zero_state(batch, self.hidden_size, input))
+                hx = self._zero_states(input.size(0) if self.batch_first else input.size(1), input)
             else:
                 if is_batched:
                     if hx[0].dim() != 3 or hx[1].dim() != 3:
