@@ -120,6 +120,11 @@ def test_second_derivatives_through_lstm_layers(kwargs):
         out, (h, c) = lstm(x, (h0, c0))
         return out, h, c
     assert gradgradcheck(fn, (x, h0, c0))
+
+    def packed_fn(x):  # unequal lengths: sequences end (and, reversed, start) inside the loop
+        out, _ = lstm(pack_padded_sequence(x, [2, 3], enforce_sorted=False))
+        return pad_packed_sequence(out)[0]
+    assert gradgradcheck(packed_fn, (x,))
     # second derivatives reach the weights too
     out, _ = lstm(x, (h0, c0))
     (gx,) = plait.autograd.grad(out.pow(2).sum(), [x], create_graph=True)

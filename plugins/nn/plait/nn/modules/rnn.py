@@ -71,102 +71,124 @@ _STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _tanh_step, "RNN_REL
 
 
 # --------------------------------------------------------------------------- one LSTM layer as one node
-def _lstm_layer_composed(x_proj, h, c, w_hh, w_hr, reverse):
-    """The LSTM recurrence over (T, B, 4H) projected input from ordinary differentiable ops."""
-    steps = x_proj.shape[0]
-    outputs = [None] * steps
-    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-        outputs[t], (h, c) = _lstm_step(x_proj[t], (h, c), w_hh, None, w_hr)
-    return plait.stack(outputs), h, c
+def _offsets(batch_sizes):
+    starts = [0]
+    for size in batch_sizes:
+        starts.append(starts[-1] + size)
+    return starts
 
 
 class _LSTMLayer(plait.autograd.Function):
-    """An LSTM layer over equal-length sequences with a hand-written backward through time.
+    """One direction of an LSTM layer over packed rows, with a hand-written backward through time.
 
-    The forward keeps each step's gate activations; the backward first turns them into the per-step
-    factors of the chain rule with a few ops over all steps at once, so its time loop is only the
-    recurrence itself (about eight small ops and one product with W_hh per step), and the weight
-    gradients are one matrix product each over all steps. Autograd through the composed steps records
-    ~15 nodes per step instead. Under ``create_graph`` the backward recomputes the layer from composed
-    ops and differentiates that, so higher derivatives are exact.
+    The forward keeps each step's gate activations; the backward first turns them into the chain rule's
+    per-step factors with a few ops over all rows at once, so its time loop is only the recurrence
+    (about eight small ops and one product with W_hh per step), and each weight gradient is one matrix
+    product over all steps. Autograd through the composed steps records ~15 nodes per step instead.
+    Under ``create_graph`` the backward recomputes the layer from composed ops and differentiates that,
+    so higher derivatives are exact. Sequences end (forward) or start (reverse) as in ``_run_forward``
+    and ``_run_backward``.
     """
 
     @staticmethod
-    def forward(ctx, x_proj, h0, c0, w_hh, w_hr, reverse):
-        steps = x_proj.shape[0]
+    def forward(ctx, x_proj, h0, c0, w_hh, w_hr, batch_sizes, reverse):
+        steps = len(batch_sizes)
         hidden = c0.shape[-1]
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        starts = _offsets(batch_sizes)
         w_hh_t = w_hh.t()
-        h, c = h0, c0
-        outputs, sigs, cells, tanh_cells, h_prev, c_prev = ([None] * steps for _ in range(6))
-        for t in order:
+        outputs, acts, tanh_cells, unprojected, h_prev, c_prev = ([None] * steps for _ in range(6))
+        finished = []
+        running = batch_sizes[-1] if reverse else batch_sizes[0]
+        h, c = (h0[:running], c0[:running]) if running < h0.shape[0] else (h0, c0)
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            size = batch_sizes[t]
+            if size > running:  # reverse: sequences whose last step this is join from their initial state
+                h, c = plait.cat([h, h0[running:size]]), plait.cat([c, c0[running:size]])
+            elif size < running:  # forward: the sequences that ended keep their final state aside
+                finished.append((h[size:], c[size:]))
+                h, c = h[:size], c[:size]
+            running = size
             h_prev[t], c_prev[t] = h, c
-            gates = x_proj[t] + h.matmul(w_hh_t)
+            gates = x_proj[starts[t]:starts[t + 1]] + h.matmul(w_hh_t)
             sig = gates.sigmoid()
             cell_gate = gates[:, 2 * hidden:3 * hidden].tanh()
             c = sig[:, hidden:2 * hidden] * c + sig[:, :hidden] * cell_gate
             tanh_c = c.tanh()
             h = sig[:, 3 * hidden:] * tanh_c
-            # the cell gate's sigmoid is never used: keep its tanh in that slot for the backward
+            # the cell gate's sigmoid is never used: its slot keeps the tanh for the backward
             sig[:, 2 * hidden:3 * hidden] = cell_gate
-            sigs[t], tanh_cells[t] = sig, tanh_c
+            acts[t], tanh_cells[t] = sig, tanh_c
             if w_hr is not None:
-                cells[t] = h  # o * tanh(c), before the projection
+                unprojected[t] = h  # o * tanh(c), before the projection
                 h = h.matmul(w_hr.t())
             outputs[t] = h
-        ctx.reverse = reverse
+        if finished:
+            h = plait.cat([h, *(f[0] for f in reversed(finished))])
+            c = plait.cat([c, *(f[1] for f in reversed(finished))])
+        ctx.batch_sizes, ctx.reverse = batch_sizes, reverse
         # saved with the inputs, so the engine frees them after the backward unless the graph is retained
-        ctx.save_for_backward(x_proj, h0, c0, w_hh, w_hr, plait.stack(sigs), plait.stack(tanh_cells),
-                              plait.stack(c_prev), plait.stack(h_prev),
-                              plait.stack(cells) if w_hr is not None else None)
-        return plait.stack(outputs), h, c
+        ctx.save_for_backward(x_proj, h0, c0, w_hh, w_hr, plait.cat(acts), plait.cat(tanh_cells),
+                              plait.cat(c_prev), plait.cat(h_prev),
+                              plait.cat(unprojected) if w_hr is not None else None)
+        return plait.cat(outputs), h, c
 
     @staticmethod
     def backward(ctx, grad_out, grad_h, grad_c):
         x_proj, h0, c0, w_hh, w_hr, acts, tanh_c, c_prev, h_prev, unprojected = ctx.saved_tensors
         if plait.is_grad_enabled():
             return _LSTMLayer._differentiable_backward(ctx, (grad_out, grad_h, grad_c))
+        batch_sizes, reverse = ctx.batch_sizes, ctx.reverse
         hidden = c0.shape[-1]
-        in_gate, forget_gate = acts[..., :hidden], acts[..., hidden:2 * hidden]
-        cell_gate, out_gate = acts[..., 2 * hidden:3 * hidden], acts[..., 3 * hidden:]
+        in_gate, forget_gate = acts[:, :hidden], acts[:, hidden:2 * hidden]
+        cell_gate, out_gate = acts[:, 2 * hidden:3 * hidden], acts[:, 3 * hidden:]
         # d c_t += d m_t * cell_factor, where m_t = o * tanh(c_t) is the (unprojected) output
         cell_factor = out_gate * (1 - tanh_c * tanh_c)
         # d gates_t = [dc, dc, dc, dm] * gate_factor (the four gates' local derivatives)
         gate_factor = plait.cat([cell_gate * in_gate * (1 - in_gate), c_prev * forget_gate * (1 - forget_gate),
-                                 in_gate * (1 - cell_gate * cell_gate), tanh_c * out_gate * (1 - out_gate)], -1)
-        steps = x_proj.shape[0]
-        order = range(steps) if ctx.reverse else range(steps - 1, -1, -1)
-        grad_gates = [None] * steps
-        grad_m = [None] * steps
-        dh, dc = grad_h, grad_c
-        for t in order:
-            dh = grad_out[t] + dh
+                                 in_gate * (1 - cell_gate * cell_gate), tanh_c * out_gate * (1 - out_gate)], 1)
+        steps = len(batch_sizes)
+        starts = _offsets(batch_sizes)
+        grad_gates, grad_m = [None] * steps, [None] * steps
+        initial_parts = []
+        if reverse:
+            dh, dc = grad_h, grad_c
+        else:
+            dh, dc = grad_h[:0], grad_c[:0]
+        for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+            size, running = batch_sizes[t], dh.shape[0]
+            if size > running:  # forward: these sequences' final states were taken after this step
+                dh, dc = plait.cat([dh, grad_h[running:size]]), plait.cat([dc, grad_c[running:size]])
+            elif size < running:  # reverse: these sequences started from their initial states here
+                initial_parts.append((dh[size:], dc[size:]))
+                dh, dc = dh[:size], dc[:size]
+            rows = slice(starts[t], starts[t + 1])
+            dh = grad_out[rows] + dh
             if w_hr is not None:
                 grad_m[t] = dh
                 dh = dh.matmul(w_hr)
-            dc = dc + dh * cell_factor[t]
-            grad_gates[t] = plait.cat([dc, dc, dc, dh], 1) * gate_factor[t]
-            dc = dc * forget_gate[t]
+            dc = dc + dh * cell_factor[rows]
+            grad_gates[t] = plait.cat([dc, dc, dc, dh], 1) * gate_factor[rows]
+            dc = dc * forget_gate[rows]
             dh = grad_gates[t].matmul(w_hh)
-        grad_x = plait.stack(grad_gates)
-        flat_gates = grad_x.reshape(-1, grad_x.shape[-1])
+        if initial_parts:
+            dh = plait.cat([dh, *(p[0] for p in reversed(initial_parts))])
+            dc = plait.cat([dc, *(p[1] for p in reversed(initial_parts))])
+        grad_x = plait.cat(grad_gates)
         needs = ctx.needs_input_grad
-        grad_w_hh = flat_gates.t().matmul(h_prev.reshape(-1, h_prev.shape[-1])) if needs[3] else None
-        grad_w_hr = None
-        if w_hr is not None and needs[4]:
-            dm = plait.stack(grad_m)
-            grad_w_hr = dm.reshape(-1, dm.shape[-1]).t().matmul(unprojected.reshape(-1, hidden))
-        return grad_x, dh, dc, grad_w_hh, grad_w_hr, None
+        grad_w_hh = grad_x.t().matmul(h_prev) if needs[3] else None
+        grad_w_hr = plait.cat(grad_m).t().matmul(unprojected) if w_hr is not None and needs[4] else None
+        return grad_x, dh, dc, grad_w_hh, grad_w_hr, None, None
 
     @staticmethod
     def _differentiable_backward(ctx, grads):
         inputs = list(ctx.saved_tensors[:5])
         x_proj, h0, c0, w_hh, w_hr = inputs
         wanted = [i for i, t in enumerate(inputs) if t is not None and ctx.needs_input_grad[i]]
-        outputs = _lstm_layer_composed(x_proj, h0, c0, w_hh, w_hr, ctx.reverse)
-        found = plait.autograd.grad(outputs, [inputs[i] for i in wanted], grads, create_graph=True,
-                                    allow_unused=True)
-        result = [None] * 6
+        run = _run_backward if ctx.reverse else _run_forward
+        outputs, state = run(_lstm_step, x_proj, list(ctx.batch_sizes), (h0, c0), (w_hh, None, w_hr))
+        found = plait.autograd.grad([plait.cat(outputs), *state], [inputs[i] for i in wanted], grads,
+                                    create_graph=True, allow_unused=True)
+        result = [None] * 7
         for i, g in zip(wanted, found):
             result[i] = g
         return tuple(result)
@@ -243,11 +265,10 @@ def _recurrent_stack(mode, data, batch_sizes, hx, flat_weights, bias, num_layers
                 x_proj = F.linear(layer_input, w_ih, b_ih)
                 weights = (w_hh, b_hh, w_hr)
             state = tuple(h[index] for h in hx)
-            if mode == "LSTM" and batch_sizes.count(batch_sizes[0]) == len(batch_sizes):
-                steps, batch = len(batch_sizes), batch_sizes[0]
-                out, h, c = _LSTMLayer.apply(x_proj.reshape(steps, batch, x_proj.shape[-1]), state[0], state[1],
-                                             w_hh, w_hr, direction == 1)
-                direction_outputs.append(out.reshape(steps * batch, out.shape[-1]))
+            if mode == "LSTM":
+                out, h, c = _LSTMLayer.apply(x_proj, state[0], state[1], w_hh, w_hr, tuple(batch_sizes),
+                                             direction == 1)
+                direction_outputs.append(out)
                 finals.append((h, c))
                 continue
             run = _run_backward if direction == 1 else _run_forward
