@@ -4,6 +4,7 @@ Every layer runs on the packed layout: rows of all sequences at time step ``t`` 
 ``batch_sizes[t]`` sequences (those still running) in batch order. A padded input is the special case of
 equal lengths. The input projection of a whole layer is one matrix product before the time loop; each
 step then costs one product of the hidden state with all gates' weights plus a few elementwise ops.
+Each direction of an LSTM layer is one autograd node with a hand-written backward (``_LSTMLayer``).
 """
 import math
 import numbers
