@@ -59,3 +59,37 @@ def test_transformer_benchmark_compares_the_same_model_with_torch():
     np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-5)
     for (name, p), q in zip(model.named_parameters(), tmodel.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=name)
+
+
+def test_lstm_language_model_benchmark_trains_like_torch(capsys):
+    """The word-language-model step is the same computation in plait and torch: same weights, same losses
+    over a few SGD steps with the hidden state carried over."""
+    bench = _bench_module()
+    bench.bench_lstm_lm(1, vocab=50, seq=5, batch=2, size=8)
+    assert "LSTM LM step, 2x8, seq 5, batch 2" in capsys.readouterr().out
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 50, (7, 3))
+    plait.manual_seed(0)
+    model = bench.WordLanguageModel(nn, vocab=50, size=8, layers=2)
+    tmodel = bench.WordLanguageModel(torch.nn, vocab=50, size=8, layers=2)
+    tmodel.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in model.state_dict().items()})
+    opt, topt = optim.SGD(model.parameters(), lr=0.5), torch.optim.SGD(tmodel.parameters(), lr=0.5)
+    hidden = (plait.zeros(2, 3, 8), plait.zeros(2, 3, 8))
+    thidden = (torch.zeros(2, 3, 8), torch.zeros(2, 3, 8))
+    x, y = plait.tensor(tokens[:-1]), plait.tensor(tokens[1:].reshape(-1))
+    tx, ty = torch.tensor(tokens[:-1]), torch.tensor(tokens[1:].reshape(-1))
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        topt.zero_grad()
+        out, hidden = model(x, tuple(h.detach() for h in hidden))
+        tout, thidden = tmodel(tx, tuple(h.detach() for h in thidden))
+        loss, tloss = F.cross_entropy(out, y), torch.nn.functional.cross_entropy(tout, ty)
+        loss.backward()
+        tloss.backward()
+        opt.step()
+        topt.step()
+        np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-5)
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]

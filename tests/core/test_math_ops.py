@@ -412,6 +412,24 @@ def test_matmul_family(rng):
     assert (i @ i).tolist() == [[7, 10], [15, 22]] and (i @ i).dtype is plait.int64
 
 
+@pytest.mark.parametrize("lead", [(3, 2), (2, 1, 3), (0, 2)])
+def test_linear_on_stacked_rows_folds_them_into_one_product(lead):
+    """plait.linear reads (*, in) input as rows of one matrix product, forward and backward."""
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((*lead, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)
+    g = rng.standard_normal((*lead, 5))
+    tx, tw, tb = (plait.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = plait.linear(tx, tw, tb)
+    assert out.shape == (*lead, 5)
+    assert_close(out.detach(), x @ w.T + b, rtol=1e-12, atol=1e-12)
+    out.backward(plait.tensor(g))
+    assert_close(tx.grad, g @ w, rtol=1e-12, atol=1e-12)
+    assert_close(tw.grad, g.reshape(-1, 5).T @ x.reshape(-1, 4), rtol=1e-12, atol=1e-12)
+    assert_close(tb.grad, g.reshape(-1, 5).sum(0), rtol=1e-12, atol=1e-12)
+    if 0 not in lead:
+        assert plait.autograd.gradcheck(plait.linear, (tx, tw, tb))
+
+
 def test_matmul_shape_errors_name_both_shapes():
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(3x4 and 5x6\)"):
         plait.zeros(3, 4) @ plait.zeros(5, 6)

@@ -19,9 +19,10 @@ from .distance import *  # noqa: F401,F403
 from .channelshuffle import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
 from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
-               upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold, transformer)
+               upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold, transformer, rnn)
 
 __all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout,
                           sparse, upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold,
-                          transformer) for name in m.__all__]
+                          transformer, rnn) for name in m.__all__]

@@ -1,8 +1,10 @@
-"""Gradient clipping and flat-vector conversion of parameters (torch.nn.utils)."""
+"""Gradient clipping and flat-vector conversion of parameters (torch.nn.utils); packed sequences in ``rnn``."""
 import plait
 
+from . import rnn  # noqa: F401
+
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters"]
+           "parameters_to_vector", "vector_to_parameters", "rnn"]
 
 
 def _as_list(tensors):
