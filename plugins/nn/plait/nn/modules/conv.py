@@ -1,4 +1,4 @@
-"""Convolution layers (torch.nn.Conv1d, Conv2d, ConvTranspose2d)."""
+"""Convolution layers (torch.nn.Conv1d/2d/3d, ConvTranspose1d/2d/3d)."""
 import math
 
 import plait
@@ -9,7 +9,7 @@ from .._functional_conv import _ntuple, _reverse_repeat_tuple
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -132,33 +132,46 @@ class Conv2d(_ConvNd):
         return self._conv_forward(input, self.weight, self.bias, F.conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-d convolution; ``output_size`` in forward picks among the sizes a stride allows."""
+class Conv3d(_ConvNd):
+    """3-d convolution over (N, C_in, D, H, W) or (C_in, D, H, W) input."""
 
-    _nd = 2
+    _nd = 3
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups,
+                         bias, padding_mode, device, dtype)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias, F.conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolutions; ``output_size`` in forward picks among the sizes a stride allows."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
+                 output_padding, groups, bias, padding_mode, device=None, dtype=None):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {self.__class__.__name__}')
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
-                         groups, bias, padding_mode, device, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
+                         output_padding, groups, bias, padding_mode, device, dtype)
 
-    def _output_padding(self, input, output_size, num_spatial_dims=2):
+    def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
         """torch's _ConvTransposeNd._output_padding: the output_padding that gives ``output_size``."""
         if output_size is None:
             return self.output_padding
         output_size = list(output_size)
         k = num_spatial_dims
+        dilation = self.dilation if dilation is None else dilation
         non_spatial = 2 if input.dim() == k + 2 else 1
         if len(output_size) == non_spatial + k:
             output_size = output_size[non_spatial:]
         if len(output_size) != k:
             raise ValueError(f"ConvTranspose{k}D: for {input.dim()}D input, output_size must have {k} or "
                              f"{non_spatial + k} elements (got {len(output_size)})")
-        min_sizes = [(input.shape[d + non_spatial] - 1) * self.stride[d] - 2 * self.padding[d]
-                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(k)]
-        max_sizes = [m + s - 1 for m, s in zip(min_sizes, self.stride)]
+        min_sizes = [(input.shape[d + non_spatial] - 1) * stride[d] - 2 * padding[d]
+                     + dilation[d] * (kernel_size[d] - 1) + 1 for d in range(k)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, stride)]
         for size, lo, hi in zip(output_size, min_sizes, max_sizes):
             if size < lo or size > hi:
                 # torch prints input.size()[2:], which for unbatched input starts at the first spatial dim
@@ -167,6 +180,43 @@ class ConvTranspose2d(_ConvNd):
         return tuple(size - lo for size, lo in zip(output_size, min_sizes))
 
     def forward(self, input, output_size=None):
-        output_padding = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
+                                              self._nd, self.dilation)
+        return self._transposed_conv(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                     self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-d convolution over (N, C_in, L) or (C_in, L) input."""
+
+    _nd = 1
+    _transposed_conv = staticmethod(F.conv_transpose1d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-d convolution over (N, C_in, H, W) or (C_in, H, W) input."""
+
+    _nd = 2
+    _transposed_conv = staticmethod(F.conv_transpose2d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-d convolution over (N, C_in, D, H, W) or (C_in, D, H, W) input."""
+
+    _nd = 3
+    _transposed_conv = staticmethod(F.conv_transpose3d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
