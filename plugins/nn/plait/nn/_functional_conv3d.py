@@ -10,7 +10,7 @@ import plait
 
 from ._functional_basic import _argument, _torch_node_name
 from ._functional_conv import (_Col2Im, _check_conv_geometry, _check_conv_input, _constant_pad_dim,
-                               _conv_padding, _im2col, _ntuple, _out_len, _size_list, conv_transpose2d)
+                               _conv_padding, _im2col3d, _ntuple, _window_sizes, conv_transpose2d)
 from plait._dtype import SCALAR_NAMES
 
 __all__ = ["conv3d", "conv_transpose1d", "conv_transpose3d"]
@@ -21,44 +21,6 @@ _triple = _ntuple(3, "_triple")
 def _when_batched(node_name, batched_dim):
     return _torch_node_name(lambda args, kwargs: node_name if _argument(args, kwargs, 0, "input").dim() == batched_dim
                             else None)
-
-
-def _depth_slices(x, dim, kernel, dilation, stride, out_len):
-    """The ``kernel`` strided slices along ``dim`` that a window's depth offsets read."""
-    for i in range(kernel):
-        start = i * dilation
-        yield x.narrow(dim, start, stride * (out_len - 1) + 1)[(slice(None),) * dim + (slice(None, None, stride),)]
-
-
-def _window_sizes(x, kernel, dilation, pads, stride):
-    return tuple(_out_len(size, k, d, s, pads[2 * i], pads[2 * i + 1])
-                 for i, (size, k, d, s) in enumerate(zip(x.shape[-3:], kernel, dilation, stride)))
-
-
-def _im2col3d(x, kernel, dilation, pads, stride, pad_value=0.0, batch_inside=False):
-    """Windows of a (N, C, D, H, W) tensor: (N, C, Do, kd*kh*kw, Ho, Wo) (pooling reduces axis 3), or with
-    ``batch_inside`` (C, kd*kh*kw, N*Do, Ho, Wo), read as the (C*K, N*Do*Ho*Wo) matrix of a convolution.
-
-    ``pads`` is (front, back, top, bottom, left, right); the output sizes must be positive (callers check
-    with their own messages)."""
-    (kd, kh, kw), (dd, dh, dw), (sd, sh, sw) = kernel, dilation, stride
-    do, ho, wo = _window_sizes(x, kernel, dilation, pads, stride)
-    if pads[0] or pads[1]:
-        x = _constant_pad_dim(x, 2, pads[0], pads[1], pad_value)
-    plane_pads = pads[2:]
-    n, c = x.shape[:2]
-    if batch_inside:
-        # (N, D, C, H, W): a depth slice folds into the 2-d batch as N*Do, so the columns of every depth
-        # offset stack straight into the convolution's matrix.
-        planes = x.permute(0, 2, 1, 3, 4)
-        cols = [_im2col(s.reshape(n * do, c, *s.shape[-2:]), (kh, kw), (dh, dw), plane_pads, (sh, sw), pad_value,
-                        batch_inside=True)
-                for s in _depth_slices(planes, 1, kd, dd, sd, do)]
-        return plait.stack(cols, dim=1).reshape(c, kd * kh * kw, n * do, ho, wo)
-    cols = [_im2col(s.reshape(n, c * do, *s.shape[-2:]), (kh, kw), (dh, dw), plane_pads, (sh, sw), pad_value)
-            .reshape(n, c, do, kh * kw, ho, wo)
-            for s in _depth_slices(x, 2, kd, dd, sd, do)]
-    return plait.stack(cols, dim=3).reshape(n, c, do, kd * kh * kw, ho, wo)
 
 
 def _col2im3d(cols, out_size, kernel, dilation, padding, stride):

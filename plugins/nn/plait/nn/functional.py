@@ -9,3 +9,7 @@ from ._functional_conv3d import *  # noqa: F401,F403,E402
 from ._functional_conv3d import __all__ as _conv3d_all  # noqa: E402
 
 __all__ += _conv3d_all
+from ._functional_pool import *  # noqa: F401,F403,E402
+from ._functional_pool import __all__ as _pool_all  # noqa: E402
+
+__all__ += _pool_all
