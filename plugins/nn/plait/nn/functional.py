@@ -13,3 +13,7 @@ from ._functional_pool import *  # noqa: F401,F403,E402
 from ._functional_pool import __all__ as _pool_all  # noqa: E402
 
 __all__ += _pool_all
+from ._functional_sparse import *  # noqa: F401,F403,E402
+from ._functional_sparse import __all__ as _sparse_all  # noqa: E402
+
+__all__ += _sparse_all
