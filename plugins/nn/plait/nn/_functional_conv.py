@@ -589,6 +589,7 @@ def _matmul_along(x, dim, matrix):
     return x.transpose(dim, -1).matmul(matrix.transpose(0, 1)).transpose(dim, -1)
 
 
+@_torch_node_name("SqueezeBackward1")  # torch runs it as a 2-d pooling over a unit height
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed output length, with torch's (possibly overlapping) windows."""
     return _adaptive_avg(input, output_size, 1)
