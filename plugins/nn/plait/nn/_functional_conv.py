@@ -288,6 +288,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+def _check_transposed_size(in_sizes, out_sizes):
+    if any(s <= 0 for s in out_sizes):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, in_sizes))}). Calculated output "
+                           f"size per channel: ({' x '.join(map(str, out_sizes))}). Output size is too small")
+
+
 @_when_batched("ConvolutionBackward0", 4)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-d convolution (the gradient of conv2d w.r.t. its input); weight (C_in, C_out/groups, kh, kw)."""
@@ -304,6 +310,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     k = kh * kw
     hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
     wout = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    _check_transposed_size((h, w), (hout, wout))
     wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
     # one matrix product per group over every sample, into columns laid out (C_out, kh*kw, N, H, W)
     planes = x.permute(1, 0, 2, 3).reshape(groups, c_in // groups, n * h * w)

@@ -10,7 +10,8 @@ import plait
 
 from ._functional_basic import _argument, _torch_node_name
 from ._functional_conv import (_Col2Im, _check_conv_geometry, _check_conv_input, _constant_pad_dim,
-                               _conv_padding, _im2col3d, _ntuple, _window_sizes, conv_transpose2d)
+                               _check_transposed_size, _conv_padding, _im2col3d, _ntuple, _window_sizes,
+                               conv_transpose2d)
 from plait._dtype import SCALAR_NAMES
 
 __all__ = ["conv3d", "conv_transpose1d", "conv_transpose3d"]
@@ -78,19 +79,11 @@ def _check_output_padding(output_padding, stride, dilation):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got " + " ".join(parts))
 
 
-def _check_transposed_size(in_sizes, out_sizes):
-    if any(s <= 0 for s in out_sizes):
-        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, in_sizes))}). Calculated output "
-                           f"size per channel: ({' x '.join(map(str, out_sizes))}). Output size is too small")
-
-
 @_when_batched("ConvolutionBackward0", 3)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 1-d convolution over (N, C_in, L) or (C_in, L); weight (C_in, C_out/groups, k)."""
     x = _check_conv_input(input, weight, groups, 1, "conv_transpose1d", transposed=True)
     (s,), (p,), (op,), (d,) = (_ntuple(1)(v) for v in (stride, padding, output_padding, dilation))
-    length = (x.shape[-1] - 1) * s - 2 * p + d * (weight.shape[-1] - 1) + op + 1
-    _check_transposed_size((1, x.shape[-1]), (1, length))
     # a 1-d transposed convolution is a 2-d one over a unit height (torch's messages read the same)
     out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p), (0, op), groups, (1, d))
     out = out.squeeze(2)
