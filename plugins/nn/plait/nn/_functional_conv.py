@@ -188,6 +188,32 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 # convolution
 # --------------------------------------------------------------------------------------------------
 
+class _WindowProduct(plait.autograd.Function):
+    """``weights (G, M, K) @ columns (G, K, L)``, a convolution's one product per group, with L (every
+    output position of every sample) long. The weights' gradient, a product over L, is formed so that
+    its result has at least as many rows as columns: ``grad @ columns^T`` when M >= K, else
+    ``(columns @ grad^T)^T``. Same numbers, but OpenBLAS runs the wide form (few rows, a long inner
+    dimension, a transposed operand) about ten times slower."""
+
+    @staticmethod
+    def forward(ctx, weights, columns):
+        ctx.save_for_backward(weights, columns)
+        return weights.matmul(columns)
+
+    @staticmethod
+    def backward(ctx, grad):
+        weights, columns = ctx.saved_tensors
+        grad_weights = grad_columns = None
+        if ctx.needs_input_grad[0]:
+            if weights.shape[1] >= weights.shape[2]:
+                grad_weights = grad.matmul(columns.transpose(1, 2))
+            else:
+                grad_weights = columns.matmul(grad.transpose(1, 2)).transpose(1, 2)
+        if ctx.needs_input_grad[1]:
+            grad_columns = weights.transpose(1, 2).matmul(grad)
+        return grad_weights, grad_columns
+
+
 def _check_conv_input(input, weight, groups, nd, name, transposed=False):
     """torch's shape checks and messages; returns the input with a batch dimension."""
     if input.dim() not in (nd + 1, nd + 2):
@@ -263,7 +289,7 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
     cols = _im2col(x, (kh, kw), dilation, (*pads[0], *pads[1]), stride, batch_inside=True)
     c, k, n, ho, wo = cols.shape
     cols = cols.reshape(groups, (c // groups) * k, n * ho * wo)
-    out = w.reshape(groups, out_ch // groups, in_per_group * k).matmul(cols)
+    out = _WindowProduct.apply(w.reshape(groups, out_ch // groups, in_per_group * k), cols)
     if bias is not None:
         out = out + bias.reshape(groups, out_ch // groups, 1)
     # (C_out, N, Ho, Wo) -> (N, C_out, Ho, Wo), copied to the row-major layout torch's conv returns
@@ -314,7 +340,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
     # one matrix product per group over every sample, into columns laid out (C_out, kh*kw, N, H, W)
     planes = x.permute(1, 0, 2, 3).reshape(groups, c_in // groups, n * h * w)
-    cols = wg.matmul(planes).reshape(groups * out_per_group, k, n, h, w)
+    cols = _WindowProduct.apply(wg, planes).reshape(groups * out_per_group, k, n, h, w)
     out = _Col2Im.apply(cols, (hout, wout), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw), True)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)

@@ -9,7 +9,7 @@ loop over batch, channels or voxels, and the gradients come from the 2-d primiti
 import plait
 
 from ._functional_basic import _argument, _torch_node_name
-from ._functional_conv import (_Col2Im, _check_conv_geometry, _check_conv_input, _constant_pad_dim,
+from ._functional_conv import (_Col2Im, _WindowProduct, _check_conv_geometry, _check_conv_input, _constant_pad_dim,
                                _check_transposed_size, _conv_padding, _im2col3d, _ntuple, _window_sizes,
                                conv_transpose2d)
 from plait._dtype import SCALAR_NAMES
@@ -63,7 +63,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     c, k = cols.shape[:2]
     n = x.shape[0]
     cols = cols.reshape(groups, (c // groups) * k, n * do * ho * wo)
-    out = weight.reshape(groups, out_ch // groups, in_per_group * k).matmul(cols)
+    out = _WindowProduct.apply(weight.reshape(groups, out_ch // groups, in_per_group * k), cols)
     if bias is not None:
         out = out + bias.reshape(groups, out_ch // groups, 1)
     out = out.reshape(out_ch, n, do, ho, wo).permute(1, 0, 2, 3, 4).contiguous()
@@ -110,7 +110,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
     # one matrix product per group over every sample, into columns (C_out, kd, kh*kw, N, D, H, W)
     planes = x.permute(1, 0, 2, 3, 4).reshape(groups, c_in // groups, -1)
-    cols = wg.matmul(planes).reshape(groups * out_per_group, kernel[0], kernel[1] * kernel[2], n, *in_sizes)
+    cols = _WindowProduct.apply(wg, planes).reshape(groups * out_per_group, kernel[0], kernel[1] * kernel[2], n, *in_sizes)
     out = _col2im3d(cols, out_sizes, kernel, dilation, padding, stride)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
