@@ -90,6 +90,14 @@ def test_gradcheck_conv_transpose1d():
     _gradcheck(F.conv_transpose1d, [(2, 2, 3), (2, 2, 3), (2,)], stride=2, padding=1, dilation=2)
 
 
+def test_gradgradcheck_convolutions():
+    arrays, _ = _inputs([(1, 2, 2, 3, 3), (2, 1, 2, 2, 2), (1, 2, 2, 2), (2, 1, 2, 2)], 13)
+    x3, w3, x2, w2 = (T(a, requires_grad=True) for a in arrays)
+    assert plait.autograd.gradgradcheck(lambda x, w: F.conv3d(x, w, groups=2, padding=(0, 1, 0)), (x3, w3))
+    assert plait.autograd.gradgradcheck(lambda x, w: F.conv_transpose3d(x, w, stride=2), (x3, w3))
+    assert plait.autograd.gradgradcheck(lambda x, w: F.conv2d(x, w, groups=2, padding=1), (x2, w2))
+
+
 def test_second_order_gradients_match_torch():
     arrays, _ = _inputs([(1, 1, 2, 3, 3), (1, 1, 2, 2, 2)], 12)
     x, w = T(arrays[0], requires_grad=True), T(arrays[1], requires_grad=True)

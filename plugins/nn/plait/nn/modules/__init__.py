@@ -11,10 +11,9 @@ from .normalization import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
-from .lazy import *  # noqa: F401,F403
 from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
                upsampling)
-from . import lazy
+from . import lazy  # noqa: F401 - LazyModuleMixin lives in plait.nn.modules.lazy only, as in torch
 
 __all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization,
-                          dropout, sparse, upsampling, lazy) for name in m.__all__]
+                          dropout, sparse, upsampling) for name in m.__all__]
