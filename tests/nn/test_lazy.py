@@ -119,6 +119,14 @@ def test_load_state_dict_materializes_and_the_module_stays_lazy_until_it_runs():
         other(plait.ones(2, 5))
 
 
+def test_lazy_state_dict_into_lazy_module():
+    m = nn.LazyLinear(3)
+    assert str(m.load_state_dict(nn.LazyLinear(3).state_dict())) == "<All keys matched successfully>"
+    assert is_lazy(m.weight)
+    m(plait.ones(2, 4))
+    assert type(m) is nn.Linear and tuple(m.weight.shape) == (3, 4)
+
+
 def test_lazy_state_dict_into_initialized_module_fails_like_torch():
     with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
         nn.Linear(4, 3).load_state_dict(nn.LazyLinear(3).state_dict())

@@ -749,13 +749,13 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected plait.Tensor or '
                                   f"Tensor-like object from checkpoint but received {type(input_param)}")
                 continue
-            # an uninitialized parameter of a lazy module (its checkpoint entry uninitialized too) has no
-            # shape to compare
-            param_is_lazy = is_lazy(param)
+            if is_lazy(param) and is_lazy(input_param):
+                continue  # uninitialized into uninitialized: nothing to copy (a lazy module's own pre-hook
+                # has already materialised its parameters whose checkpoint entries have values)
             # Checkpoints from before 0-dim tensors stored scalars as shape [1].
-            if not param_is_lazy and len(param.shape) == 0 and len(input_param.shape) == 1:
+            if len(param.shape) == 0 and len(input_param.shape) == 1:
                 input_param = input_param[0]
-            if not param_is_lazy and input_param.shape != param.shape:
+            if input_param.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
                 continue
