@@ -362,13 +362,10 @@ def _pool_out_len(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
-    """Padding (top, bottom, left, right) whose im2col gives exactly torch's pooled size; torch's checks
-    and messages (``name`` is e.g. "max_pool1d"; 1-d pooling runs as 2-d over a unit height)."""
+def _check_pool_padding(kernel, padding, dilation, name):
+    """torch's padding checks for 1-d and 2-d pooling (1-d runs as 2-d over a unit height)."""
     one_d = name.endswith("1d")
-    if name.endswith("3d"):
-        _check_pool3d_padding(x, kernel, padding, dilation, name)
-    for k, p in list(zip(kernel, padding))[one_d:] if not name.endswith("3d") else ():
+    for k, p in list(zip(kernel, padding))[one_d:]:
         if p > k // 2:
             if one_d and name.startswith("max"):
                 raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
@@ -378,6 +375,17 @@ def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
                                    f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}")
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation={dilation[-1]}")
+
+
+def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
+    """Padding (front, back,) top, bottom, left, right whose windows give exactly torch's pooled size;
+    torch's checks and messages (``name`` is e.g. "max_pool1d"; 1-d pooling runs as 2-d over a unit
+    height)."""
+    one_d = name.endswith("1d")
+    if name.endswith("3d"):
+        _check_pool3d_padding(x, kernel, padding, dilation, name)
+    else:
+        _check_pool_padding(kernel, padding, dilation, name)
     spatial = x.shape[-len(kernel):]
     outs = [_pool_out_len(size, k, s, p, d, ceil_mode)
             for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)]

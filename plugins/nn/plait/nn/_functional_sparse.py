@@ -5,6 +5,8 @@ sums and means are one ``index_add`` into the (bags, dim) result, and maxima are
 (bags, longest bag, dim) block gathered with one ``index_select`` (short bags padded and masked), so no
 Python loop runs over bags or indices.
 """
+import warnings
+
 import plait
 from plait._dtype import LEGACY_NAMES
 
@@ -58,7 +60,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     ``sparse`` is accepted as torch does (its gradient would be a sparse tensor); the gradient is dense.
     """
     if weight.dtype in (plait.int64, plait.int32) and input.dtype.is_floating_point:
-        import warnings
         warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
                       "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
                       stacklevel=2)
