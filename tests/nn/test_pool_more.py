@@ -233,7 +233,8 @@ def test_reprs_match_torch():
         "LPPool2d(norm_type=1.5, kernel_size=(2, 3), stride=1, ceil_mode=True)"
     assert repr(nn.LPPool3d(2, 3)) == "LPPool3d(norm_type=2, kernel_size=3, stride=None, ceil_mode=False)"
     assert repr(nn.MaxUnpool1d(2)) == "MaxUnpool1d(kernel_size=(2,), stride=(2,), padding=(0,))"
-    assert repr(nn.MaxUnpool2d(2, stride=1, padding=1)) == "MaxUnpool2d(kernel_size=(2, 2), stride=(1, 1), padding=(1, 1))"
+    assert repr(nn.MaxUnpool2d(2, stride=1, padding=1)) == \
+        "MaxUnpool2d(kernel_size=(2, 2), stride=(1, 1), padding=(1, 1))"
     assert repr(nn.MaxUnpool3d(2)) == "MaxUnpool3d(kernel_size=(2, 2, 2), stride=(2, 2, 2), padding=(0, 0, 0))"
 
 

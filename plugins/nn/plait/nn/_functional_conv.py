@@ -120,7 +120,8 @@ def _window_sizes(x, kernel, dilation, pads, stride):
 
 
 def _im2col3d(x, kernel, dilation, pads, stride, pad_value=0.0, batch_inside=False):
-    """Windows of a (N, C, D, H, W) tensor, stacked from the 2-d ones over the kernel's depth offsets: (N, C, Do, kd*kh*kw, Ho, Wo) (pooling reduces axis 3), or with
+    """Windows of a (N, C, D, H, W) tensor, stacked from the 2-d ones over the kernel's depth offsets:
+    (N, C, Do, kd*kh*kw, Ho, Wo) (pooling reduces axis 3), or with
     ``batch_inside`` (C, kd*kh*kw, N*Do, Ho, Wo), read as the (C*K, N*Do*Ho*Wo) matrix of a convolution.
 
     ``pads`` is (front, back, top, bottom, left, right); the output sizes must be positive (callers check

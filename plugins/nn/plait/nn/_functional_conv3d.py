@@ -110,7 +110,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
     # one matrix product per group over every sample, into columns (C_out, kd, kh*kw, N, D, H, W)
     planes = x.permute(1, 0, 2, 3, 4).reshape(groups, c_in // groups, -1)
-    cols = _WindowProduct.apply(wg, planes).reshape(groups * out_per_group, kernel[0], kernel[1] * kernel[2], n, *in_sizes)
+    cols = _WindowProduct.apply(wg, planes)
+    cols = cols.reshape(groups * out_per_group, kernel[0], kernel[1] * kernel[2], n, *in_sizes)
     out = _col2im3d(cols, out_sizes, kernel, dilation, padding, stride)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)

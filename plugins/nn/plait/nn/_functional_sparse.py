@@ -119,11 +119,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be {value}")
     bag_of, starts, lengths = _bag_layout(flat, offsets, include_last_offset)
     bags = starts.shape[0]
-    # the looked-up rows (max_norm renormalises them in place, scale_grad_by_freq scales their gradient)
-    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
     keep = None if padding_idx is None else flat != padding_idx
     if mode == "max":
-        return _bag_max(rows, starts, lengths, keep, bags, dim)
+        return _bag_max(flat, weight, starts, lengths, keep, bags, max_norm, norm_type)
+    # the looked-up rows (max_norm renormalises them in place, scale_grad_by_freq scales their gradient)
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
     scale = per_sample_weights
     if keep is not None:
         scale = keep.to(weight.dtype) if scale is None else scale * keep.to(weight.dtype)
@@ -139,20 +139,23 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     return out
 
 
-def _bag_max(rows, starts, lengths, keep, bags, dim):
+def _bag_max(flat, weight, starts, lengths, keep, bags, max_norm, norm_type):
     """Per-column maxima of each bag (zeros for an empty bag), the gradient going to each column's first
-    maximum, as torch's kernel keeps it."""
+    maximum, as torch's kernel keeps it. The (bags, longest bag, dim) block is gathered from ``weight`` in
+    one lookup (short bags repeat an index and are masked)."""
+    count, dim = flat.shape[0], weight.shape[1]
     longest = int(lengths.max().item()) if bags else 0
-    if longest <= 0 or rows.shape[0] == 0:
+    if longest <= 0 or count == 0:
         # every bag empty: zeros, still in the graph of ``weight`` (whose gradient is then zero), as torch's
-        none = plait.zeros(0, dtype=plait.int64, device=rows.device)
-        return rows.new_zeros((bags, dim)).index_add(0, none, rows[:0])
-    slot = plait.arange(longest, device=rows.device).reshape(1, -1)
+        none = plait.zeros(0, dtype=plait.int64, device=weight.device)
+        return weight.new_zeros((bags, dim)).index_add(0, none, weight[:0])
+    slot = plait.arange(longest, device=weight.device).reshape(1, -1)
     inside = slot < lengths.reshape(-1, 1)
-    position = (starts.reshape(-1, 1) + slot).clamp(max=rows.shape[0] - 1)
+    position = (starts.reshape(-1, 1) + slot).clamp(max=count - 1).reshape(-1)
     if keep is not None:
-        inside = inside & keep.index_select(0, position.reshape(-1)).reshape(bags, longest)
-    windows = rows.index_select(0, position.reshape(-1)).reshape(bags, longest, dim)
+        inside = inside & keep.index_select(0, position).reshape(bags, longest)
+    # every input position is some bag's slot, so max_norm renormalises exactly the rows of ``flat``
+    windows = embedding(flat.index_select(0, position), weight, None, max_norm, norm_type).reshape(bags, longest, dim)
     inside = inside.unsqueeze(-1)
     windows = plait.where(inside, windows, windows.new_full((), float("-inf")))
     values, _ = _WindowMax.apply(windows, 1, inside, False)
