@@ -69,6 +69,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                          f"must have the same shape as the input ({input.shape})")
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    bag_length = None  # every bag's length, when they all have one (2-D input)
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
@@ -77,6 +78,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if input.shape[1] == 0:
             offsets = plait.zeros(input.shape[0], dtype=plait.int64, device=input.device)
         include_last_offset = False
+        bag_length = input.shape[1]
         input = input.reshape(-1)
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights.reshape(-1)
@@ -129,10 +131,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         scale = keep.to(weight.dtype) if scale is None else scale * keep.to(weight.dtype)
     if scale is not None:
         rows = rows * scale.reshape(-1, 1)
-    out = weight.new_zeros((bags, dim)).index_add(0, bag_of, rows)
+    if bag_length:
+        # bags of one length are the rows of a (bags, length, dim) block: a plain sum, no scatter
+        out = rows.reshape(bags, bag_length, dim).sum(dim=1)
+    else:
+        out = weight.new_zeros((bags, dim)).index_add(0, bag_of, rows)
     if mode == "mean":
         if keep is None:
             counts = lengths.to(weight.dtype)
+        elif bag_length:
+            counts = keep.to(weight.dtype).reshape(bags, bag_length).sum(dim=1)
         else:
             counts = weight.new_zeros(bags).index_add(0, bag_of, keep.to(weight.dtype))
         out = out / counts.clamp(min=1).reshape(-1, 1)
