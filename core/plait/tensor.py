@@ -280,8 +280,6 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        if value.shape != self.shape and self._requires_grad:
-            pass
         self._data = value._data
         self._dtype = value._dtype
         self._device = value._device

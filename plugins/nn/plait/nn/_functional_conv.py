@@ -107,6 +107,45 @@ def _im2col(x, kernel, dilation, padding, stride, pad_value=0.0, batch_inside=Fa
                          batch_inside)
 
 
+def _depth_slices(x, dim, kernel, dilation, stride, out_len):
+    """The ``kernel`` strided slices along ``dim`` that a window's depth offsets read."""
+    for i in range(kernel):
+        start = i * dilation
+        yield x.narrow(dim, start, stride * (out_len - 1) + 1)[(slice(None),) * dim + (slice(None, None, stride),)]
+
+
+def _window_sizes(x, kernel, dilation, pads, stride):
+    return tuple(_out_len(size, k, d, s, pads[2 * i], pads[2 * i + 1])
+                 for i, (size, k, d, s) in enumerate(zip(x.shape[-3:], kernel, dilation, stride)))
+
+
+def _im2col3d(x, kernel, dilation, pads, stride, pad_value=0.0, batch_inside=False):
+    """Windows of a (N, C, D, H, W) tensor, stacked from the 2-d ones over the kernel's depth offsets:
+    (N, C, Do, kd*kh*kw, Ho, Wo) (pooling reduces axis 3), or with
+    ``batch_inside`` (C, kd*kh*kw, N*Do, Ho, Wo), read as the (C*K, N*Do*Ho*Wo) matrix of a convolution.
+
+    ``pads`` is (front, back, top, bottom, left, right); the output sizes must be positive (callers check
+    with their own messages)."""
+    (kd, kh, kw), (dd, dh, dw), (sd, sh, sw) = kernel, dilation, stride
+    do, ho, wo = _window_sizes(x, kernel, dilation, pads, stride)
+    if pads[0] or pads[1]:
+        x = _constant_pad_dim(x, 2, pads[0], pads[1], pad_value)
+    plane_pads = pads[2:]
+    n, c = x.shape[:2]
+    if batch_inside:
+        # (N, D, C, H, W): a depth slice folds into the 2-d batch as N*Do, so the columns of every depth
+        # offset stack straight into the convolution's matrix.
+        planes = x.permute(0, 2, 1, 3, 4)
+        cols = [_im2col(s.reshape(n * do, c, *s.shape[-2:]), (kh, kw), (dh, dw), plane_pads, (sh, sw), pad_value,
+                        batch_inside=True)
+                for s in _depth_slices(planes, 1, kd, dd, sd, do)]
+        return plait.stack(cols, dim=1).reshape(c, kd * kh * kw, n * do, ho, wo)
+    cols = [_im2col(s.reshape(n, c * do, *s.shape[-2:]), (kh, kw), (dh, dw), plane_pads, (sh, sw), pad_value)
+            .reshape(n, c, do, kh * kw, ho, wo)
+            for s in _depth_slices(x, 2, kd, dd, sd, do)]
+    return plait.stack(cols, dim=3).reshape(n, c, do, kd * kh * kw, ho, wo)
+
+
 @_when_batched("Im2ColBackward0", 4)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L), like ``torch.nn.functional.unfold``."""
@@ -149,6 +188,32 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 # --------------------------------------------------------------------------------------------------
 # convolution
 # --------------------------------------------------------------------------------------------------
+
+class _WindowProduct(plait.autograd.Function):
+    """``weights (G, M, K) @ columns (G, K, L)``, a convolution's one product per group, with L (every
+    output position of every sample) long. The weights' gradient, a product over L, is formed so that
+    its result has at least as many rows as columns: ``grad @ columns^T`` when M >= K, else
+    ``(columns @ grad^T)^T``. Same numbers, but OpenBLAS runs the wide form (few rows, a long inner
+    dimension, a transposed operand) about ten times slower."""
+
+    @staticmethod
+    def forward(ctx, weights, columns):
+        ctx.save_for_backward(weights, columns)
+        return weights.matmul(columns)
+
+    @staticmethod
+    def backward(ctx, grad):
+        weights, columns = ctx.saved_tensors
+        grad_weights = grad_columns = None
+        if ctx.needs_input_grad[0]:
+            if weights.shape[1] >= weights.shape[2]:
+                grad_weights = grad.matmul(columns.transpose(1, 2))
+            else:
+                grad_weights = columns.matmul(grad.transpose(1, 2)).transpose(1, 2)
+        if ctx.needs_input_grad[1]:
+            grad_columns = weights.transpose(1, 2).matmul(grad)
+        return grad_weights, grad_columns
+
 
 def _check_conv_input(input, weight, groups, nd, name, transposed=False):
     """torch's shape checks and messages; returns the input with a batch dimension."""
@@ -225,7 +290,7 @@ def _conv_nd(input, weight, bias, stride, padding, dilation, groups, nd):
     cols = _im2col(x, (kh, kw), dilation, (*pads[0], *pads[1]), stride, batch_inside=True)
     c, k, n, ho, wo = cols.shape
     cols = cols.reshape(groups, (c // groups) * k, n * ho * wo)
-    out = w.reshape(groups, out_ch // groups, in_per_group * k).matmul(cols)
+    out = _WindowProduct.apply(w.reshape(groups, out_ch // groups, in_per_group * k), cols)
     if bias is not None:
         out = out + bias.reshape(groups, out_ch // groups, 1)
     # (C_out, N, Ho, Wo) -> (N, C_out, Ho, Wo), copied to the row-major layout torch's conv returns
@@ -250,6 +315,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv_nd(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+def _check_transposed_size(in_sizes, out_sizes):
+    if any(s <= 0 for s in out_sizes):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, in_sizes))}). Calculated output "
+                           f"size per channel: ({' x '.join(map(str, out_sizes))}). Output size is too small")
+
+
 @_when_batched("ConvolutionBackward0", 4)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-d convolution (the gradient of conv2d w.r.t. its input); weight (C_in, C_out/groups, kh, kw)."""
@@ -266,10 +337,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     k = kh * kw
     hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
     wout = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    _check_transposed_size((h, w), (hout, wout))
     wg = weight.reshape(groups, c_in // groups, out_per_group * k).transpose(1, 2)
     # one matrix product per group over every sample, into columns laid out (C_out, kh*kw, N, H, W)
     planes = x.permute(1, 0, 2, 3).reshape(groups, c_in // groups, n * h * w)
-    cols = wg.matmul(planes).reshape(groups * out_per_group, k, n, h, w)
+    cols = _WindowProduct.apply(wg, planes).reshape(groups * out_per_group, k, n, h, w)
     out = _Col2Im.apply(cols, (hout, wout), (kh, kw), (dh, dw), (ph, ph, pw, pw), (sh, sw), True)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
@@ -291,9 +363,8 @@ def _pool_out_len(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
-    """Padding (top, bottom, left, right) whose im2col gives exactly torch's pooled size; torch's checks
-    and messages (``name`` is e.g. "max_pool1d"; 1-d pooling runs as 2-d over a unit height)."""
+def _check_pool_padding(kernel, padding, dilation, name):
+    """torch's padding checks for 1-d and 2-d pooling (1-d runs as 2-d over a unit height)."""
     one_d = name.endswith("1d")
     for k, p in list(zip(kernel, padding))[one_d:]:
         if p > k // 2:
@@ -305,8 +376,20 @@ def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
                                    f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}")
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation={dilation[-1]}")
+
+
+def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
+    """Padding (front, back,) top, bottom, left, right whose windows give exactly torch's pooled size;
+    torch's checks and messages (``name`` is e.g. "max_pool1d"; 1-d pooling runs as 2-d over a unit
+    height)."""
+    one_d = name.endswith("1d")
+    if name.endswith("3d"):
+        _check_pool3d_padding(x, kernel, padding, dilation, name)
+    else:
+        _check_pool_padding(kernel, padding, dilation, name)
+    spatial = x.shape[-len(kernel):]
     outs = [_pool_out_len(size, k, s, p, d, ceil_mode)
-            for size, k, s, p, d in zip(x.shape[-2:], kernel, stride, padding, dilation)]
+            for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)]
     if min(outs) <= 0:
         if one_d and name.startswith("max"):
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {outs[1]}")
@@ -314,12 +397,32 @@ def _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name):
         raise RuntimeError(f"Given input size: ({'x'.join(str(v) for v in x.shape[1:])}). Calculated output size: "
                            f"({'x'.join(str(v) for v in (x.shape[1], *outs))}). Output size is too small")
     pads = []
-    for size, out, k, s, p, d in zip(x.shape[-2:], outs, kernel, stride, padding, dilation):
+    for size, out, k, s, p, d in zip(spatial, outs, kernel, stride, padding, dilation):
         pads += [p, max(p, (out - 1) * s + d * (k - 1) + 1 - size - p)]
     return tuple(pads)
 
 
+def _check_pool3d_padding(x, kernel, padding, dilation, name):
+    """torch's order of checks for 3-d pooling: each dim's padding against its effective kernel, the
+    input against the kernel (average pooling), then the padding against the kernel itself."""
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={d}")
+    (kt, kh, kw), (pt, ph, pw) = kernel, padding
+    if name.startswith("avg") and any(size < k for size, k in zip(x.shape[-3:], kernel)):
+        t, h, w = x.shape[-3:]
+        raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})")
+    if any(p > k // 2 for k, p in zip(kernel, padding)):
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got kT: {kt} kW: {kw} "
+                           f"kH: {kh} padT: {pt} padW: {pw} padH: {ph}")
+
+
 def _pool_input(input, nd, name):
+    if nd == 3:
+        if input.dim() not in (4, 5):
+            raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+        return input.unsqueeze(0) if input.dim() == 4 else input
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got: {_size_list(input)}" if nd == 2 else
@@ -390,25 +493,34 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         kernel, stride, padding, dilation = (1, *kernel), (1, *stride), (0, *padding), (1, *dilation)
     pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, name)
     fill = float("-inf") if x.dtype.is_floating_point else _int_min(x.dtype)
-    cols = _im2col(x, kernel, dilation, pads, stride, fill)
+    cols, axis = _pool_windows(x, kernel, dilation, pads, stride, fill)
     inside = None
     if any(pads):
         with plait.no_grad():
-            ones = plait.ones((1, 1, *x.shape[-2:]), dtype=plait.uint8, device=x.device)
-            inside = _Im2Col.apply(ones, kernel, dilation, pads, stride, tuple(cols.shape[-2:]), 0)
-    out, arg = _WindowMax.apply(cols, 2, inside, return_indices)
+            ones = plait.ones((1, 1, *x.shape[2:]), dtype=plait.uint8, device=x.device)
+            inside = _pool_windows(ones, kernel, dilation, pads, stride, 0)[0]
+    out, arg = _WindowMax.apply(cols, axis, inside, return_indices)
     out = _pool_output(out, input, nd)
     if not return_indices:
         return out
-    # Flat index into each input plane, as torch returns it: row * W + col of the chosen element.
-    ho, wo = cols.shape[-2:]
-    w = x.shape[-1]
-    ki, kj = arg // kernel[1], arg % kernel[1]
-    oh = plait.arange(ho, device=x.device).reshape(ho, 1)
-    ow = plait.arange(wo, device=x.device).reshape(1, wo)
-    row = oh * stride[0] - pads[0] + ki * dilation[0]
-    col = ow * stride[1] - pads[2] + kj * dilation[1]
-    return out, _pool_output(row * w + col, input, nd)
+    # Flat index into each input plane, as torch returns it (row-major over the spatial dims), from the
+    # window offset chosen and the window's start in every spatial dim.
+    flat = None
+    out_sizes = out.shape[-len(kernel):] if nd != 1 else (1, out.shape[-1])
+    for j, (k, s, d, size) in enumerate(zip(kernel, stride, dilation, x.shape[2:])):
+        inner = math.prod(kernel[j + 1:])
+        offset = (arg // inner) % k if j else arg // inner
+        start = plait.arange(out_sizes[j], device=x.device).reshape((-1,) + (1,) * (len(kernel) - 1 - j))
+        pos = start * s - pads[2 * j] + offset * d
+        flat = pos if flat is None else flat * size + pos
+    return out, _pool_output(flat, input, nd)
+
+
+def _pool_windows(x, kernel, dilation, pads, stride, pad_value=0.0):
+    """Pooling windows of (N, C, H, W) or (N, C, D, H, W) input and the axis that runs over each window."""
+    if len(kernel) == 3:
+        return _im2col3d(x, kernel, dilation, pads, stride, pad_value), 3
+    return _im2col(x, kernel, dilation, pads, stride, pad_value), 2
 
 
 def _int_min(dtype):
@@ -437,24 +549,27 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     x = _pool_input(input, nd, f"avg_pool{nd}d")
     if nd == 1:
         kernel, stride, padding = (1, *kernel), (1, *stride), (0, *padding)
-    dilation = (1, 1)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    dilation = (1,) * len(kernel)
     pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode, f"avg_pool{nd}d")
-    total = _im2col(x, kernel, dilation, pads, stride).sum(dim=2)
+    cols, axis = _pool_windows(x, kernel, dilation, pads, stride)
+    total = cols.sum(dim=axis)
     if divisor_override:
         out = total / divisor_override
     else:
         # The divisor varies only near the border: count, per window, the cells of a ones-plane that
         # torch counts (the input, plus the symmetric padding when count_include_pad, never the
         # extra cells ceil_mode adds).
-        h, w = x.shape[-2:]
         if count_include_pad:
-            ones = x.new_ones((1, 1, h + 2 * padding[0], w + 2 * padding[1]))
-            extra = (0, pads[1] - padding[0], 0, pads[3] - padding[1])
+            ones = x.new_ones((1, 1, *(size + 2 * p for size, p in zip(x.shape[2:], padding))))
+            extra = tuple(v for j, p in enumerate(padding) for v in (0, pads[2 * j + 1] - p))
         else:
-            ones = x.new_ones((1, 1, h, w))
+            ones = x.new_ones((1, 1, *x.shape[2:]))
             extra = pads
         with plait.no_grad():
-            count = _Im2Col.apply(ones, kernel, dilation, extra, stride, tuple(total.shape[-2:]), 0.0).sum(dim=2)
+            windows, axis = _pool_windows(ones, kernel, dilation, extra, stride)
+            count = windows.sum(dim=axis)
         out = total / count
     return _pool_output(out, input, nd)
 
@@ -485,9 +600,7 @@ def _adaptive_sizes(x, output_size, nd):
 
 
 def _adaptive_avg(input, output_size, nd):
-    if input.dim() not in (nd + 1, nd + 2):
-        raise RuntimeError(f"adaptive_avg_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
-                           f"{_size_list(input)}")
+    _check_adaptive_input(input, nd, f"adaptive_avg_pool{nd}d")
     out = input
     sizes = _adaptive_sizes(input, output_size, nd)
     # Adaptive averaging is separable and linear: one (out, in) averaging matrix per spatial dim.
@@ -518,6 +631,7 @@ def _matmul_along(x, dim, matrix):
     return x.transpose(dim, -1).matmul(matrix.transpose(0, 1)).transpose(dim, -1)
 
 
+@_torch_node_name("SqueezeBackward1")  # torch runs it as a 2-d pooling over a unit height
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed output length, with torch's (possibly overlapping) windows."""
     return _adaptive_avg(input, output_size, 1)
@@ -529,43 +643,53 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(input, output_size, 2)
 
 
-def _adaptive_max(input, output_size, return_indices, nd):
+def _check_adaptive_input(input, nd, name):
+    if nd == 1 and input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for argument #1 "
+                           f"'self' (while checking arguments for {name})")
     if input.dim() not in (nd + 1, nd + 2):
-        raise RuntimeError(f"adaptive_max_pool{nd}d(): Expected {nd + 1}D or {nd + 2}D tensor, but got: "
-                           f"{_size_list(input)}")
+        got = "got: " if name.startswith("adaptive_max") else "got "
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but {got}{_size_list(input)}")
+
+
+def _adaptive_max(input, output_size, return_indices, nd):
+    _check_adaptive_input(input, nd, f"adaptive_max_pool{nd}d")
     x = _pool_input(input, nd, f"adaptive_max_pool{nd}d")
     sizes = (1, *_adaptive_sizes(input, output_size, nd)) if nd == 1 else _adaptive_sizes(input, output_size, nd)
     if all(size % out == 0 for size, out in zip(x.shape[2:], sizes)):
         # Divisible sizes make torch's adaptive windows the plain non-overlapping ones.
         kernel = tuple(size // out for size, out in zip(x.shape[2:], sizes))
-        result = _max_pool(x, kernel, kernel, 0, 1, False, return_indices, 2)
+        result = _max_pool(x, kernel, kernel, 0, 1, False, return_indices, len(kernel))
         if return_indices:
             return _pool_output(result[0], input, nd), _pool_output(result[1], input, nd)
         return _pool_output(result, input, nd)
     n, c = x.shape[:2]
-    gathered, idx = x, []
+    gathered, positions, longest = x, [], []
     # Pad every window to the longest one by repeating its last element (harmless for a max), then
     # gather each spatial dim with one index_select.
     for k, out_size in enumerate(sizes):
         in_size = x.shape[2 + k]
-        longest = in_size // out_size if in_size % out_size == 0 else -(-in_size // out_size) + 1
+        longest.append(in_size // out_size if in_size % out_size == 0 else -(-in_size // out_size) + 1)
         start, end = _adaptive_bounds(in_size, out_size, x.device)
-        pos = start.reshape(-1, 1) + plait.arange(longest, device=x.device).reshape(1, -1)
-        pos = plait.minimum(pos, (end - 1).reshape(-1, 1))
-        idx.append((pos, longest))
-        gathered = gathered.index_select(2 + k, pos.reshape(-1))
-    (rows, kh), (cols, kw) = idx
-    ho, wo = sizes
-    windows = gathered.reshape(n, c, ho, kh, wo, kw).permute(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, kh * kw)
+        pos = start.reshape(-1, 1) + plait.arange(longest[k], device=x.device).reshape(1, -1)
+        positions.append(plait.minimum(pos, (end - 1).reshape(-1, 1)))
+        gathered = gathered.index_select(2 + k, positions[k].reshape(-1))
+    m = len(sizes)
+    # (N, C, o1, l1, o2, l2, ...) -> (N, C, o1, o2, ..., l1*l2*...)
+    interleaved = [v for pair in zip(sizes, longest) for v in pair]
+    order = (0, 1, *range(2, 2 + 2 * m, 2), *range(3, 3 + 2 * m, 2))
+    windows = gathered.reshape(n, c, *interleaved).permute(*order).reshape(n, c, *sizes, math.prod(longest))
     out, arg = _WindowMax.apply(windows, -1, None, return_indices)
     out = _pool_output(out, input, nd)
     if not return_indices:
         return out
-    row = rows.reshape(1, 1, ho, 1, kh).expand(n, c, ho, wo, kh)
-    row = row.gather(-1, (arg // kw).unsqueeze(-1)).squeeze(-1)
-    col = cols.reshape(1, 1, 1, wo, kw).expand(n, c, ho, wo, kw)
-    col = col.gather(-1, (arg % kw).unsqueeze(-1)).squeeze(-1)
-    return out, _pool_output(row * x.shape[-1] + col, input, nd)
+    flat = None
+    for j, (pos, size) in enumerate(zip(positions, x.shape[2:])):
+        offset = (arg // math.prod(longest[j + 1:])) % longest[j]
+        row = plait.arange(sizes[j], device=x.device).reshape((-1,) + (1,) * (m - 1 - j)) * longest[j]
+        where = pos.reshape(-1).index_select(0, (row + offset).reshape(-1)).reshape(offset.shape)
+        flat = where if flat is None else flat * size + where
+    return out, _pool_output(flat, input, nd)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):

@@ -22,6 +22,7 @@ from .transformer import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from . import (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout, sparse,
                upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold, transformer, rnn)
+from . import lazy  # noqa: F401 - LazyModuleMixin lives in plait.nn.modules.lazy only, as in torch
 
 __all__ = [name for m in (module, container, linear, activation, loss, flatten, conv, pooling, normalization, dropout,
                           sparse, upsampling, pixelshuffle, padding, instancenorm, distance, channelshuffle, fold,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import plait
 
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module"]
 
@@ -749,6 +749,9 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected plait.Tensor or '
                                   f"Tensor-like object from checkpoint but received {type(input_param)}")
                 continue
+            if is_lazy(param) and is_lazy(input_param):
+                continue  # uninitialized into uninitialized: nothing to copy (a lazy module's own pre-hook
+                # has already materialised its parameters whose checkpoint entries have values)
             # Checkpoints from before 0-dim tensors stored scalars as shape [1].
             if len(param.shape) == 0 and len(input_param.shape) == 1:
                 input_param = input_param[0]

@@ -5,10 +5,12 @@ import plait
 
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm",
+           "RMSNorm"]
 
 
 def _bias_repr(module):
@@ -121,6 +123,51 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
+    """Lazy batch normalisation: ``num_features`` comes from the first input's channel dim (dim 1)."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
+                 bias=True):
+        # built without parameters or statistics; they are created, shaped, at first use
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = plait.tensor(0, dtype=plait.long, device=device)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """Read ``num_features`` from ``input`` and materialise and initialise parameters and statistics."""
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            with plait.no_grad():
+                for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
+                    if tensor is not None:
+                        tensor.materialize((self.num_features,))
+                self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+    """A BatchNorm1d whose ``num_features`` is read from the first input; it becomes a BatchNorm1d then."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+    """A BatchNorm2d whose ``num_features`` is read from the first input; it becomes a BatchNorm2d then."""
+
+    cls_to_become = BatchNorm2d
 
 
 class LayerNorm(Module):
