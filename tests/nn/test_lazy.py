@@ -199,7 +199,7 @@ def test_lazy_conv_reprs_errors_and_unbatched_input():
 
 def test_lazy_batch_norm():
     m = nn.LazyBatchNorm2d()
-    assert repr(m) == "LazyBatchNorm2d(0, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(m) == "LazyBatchNorm2d(0, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     state = m.state_dict()
     assert list(state) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
     assert [is_lazy(v) for v in state.values()] == [True, True, True, True, False]
