@@ -55,6 +55,7 @@ from ._settings import (use_deterministic_algorithms, are_deterministic_algorith
 from .serialization import save, load  # noqa: E402
 from . import utils  # noqa: E402,F401  (plait.utils.data, as torch.utils.data)
 from . import distributed  # noqa: E402,F401  (collectives over MPI; mpi4py is imported on init_process_group)
+from . import multiprocessing  # noqa: E402,F401  (Python's multiprocessing with shared-memory tensors)
 from .utils.data._generator import Generator  # noqa: E402
 
 # torch's aliases for dtypes

@@ -898,10 +898,26 @@ def _tensor_from_bytes(data, dtype_name, shape, device, requires_grad):
     return t
 
 
-def _tensor_subclass_from_bytes(cls, attributes, *args):
-    """A pickled instance of a Tensor subclass: the tensor, made an instance of ``cls``, with its attributes."""
+def _tensor_from_shared(backend_name, handle, dtype_name, shape, device, requires_grad):
+    """What ``pickle.loads`` calls for a tensor in shared memory: the same memory, mapped by its handle."""
+    from .creation import resolve
+    from .autograd import graph as _graph
+    backend, dev = resolve(device)
+    if backend.name != backend_name:
+        raise RuntimeError(f"a tensor shared by backend {backend_name!r} cannot be opened by backend "
+                           f"{backend.name!r}, which serves {dev} in this process")
+    dt = _dtype.BY_NAME[dtype_name]
+    t = _graph._make(backend.from_shared(handle, dt, tuple(shape), dev), backend, dev, dt)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _tensor_subclass(cls, attributes, rebuild, *args):
+    """A pickled instance of a Tensor subclass: the tensor ``rebuild(*args)``, made an instance of ``cls``,
+    with its attributes."""
     from .tensor import Tensor
-    t = _tensor_from_bytes(*args)
+    t = rebuild(*args)
     out = Tensor._make_subclass(cls, t, t.requires_grad)
     out.__dict__.update(attributes)
     return out

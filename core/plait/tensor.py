@@ -539,13 +539,38 @@ class Tensor:
         return repr(self)
 
     def __reduce_ex__(self, protocol):
-        # host bytes + dtype + shape + device + requires_grad: unpickling needs no array library's pickle support
-        from .serialization import _tensor_from_bytes, _tensor_subclass_from_bytes, _tensor_bytes
-        args = (_tensor_bytes(self), self._dtype.name, tuple(self._data.shape), str(self._device),
-                self._requires_grad)
+        # host bytes + dtype + shape + device + requires_grad: unpickling needs no array library's pickle support;
+        # a tensor in shared memory (share_memory_) pickles as its segment's name, so the receiver maps it
+        from .serialization import _tensor_from_bytes, _tensor_from_shared, _tensor_subclass, _tensor_bytes
+        meta = (self._dtype.name, tuple(self._data.shape), str(self._device), self._requires_grad)
+        handle = self._shared_handle()
+        rebuild, args = ((_tensor_from_bytes, (_tensor_bytes(self), *meta)) if handle is None else
+                         (_tensor_from_shared, (self._backend.name, handle, *meta)))
         if type(self) is Tensor:
-            return _tensor_from_bytes, args
-        return _tensor_subclass_from_bytes, (type(self), dict(getattr(self, "__dict__", {}))) + args
+            return rebuild, args
+        return _tensor_subclass, (type(self), dict(getattr(self, "__dict__", {})), rebuild, *args)
+
+    def _shared_handle(self):
+        handle = getattr(self._backend, "shared_handle", None)
+        return None if handle is None else handle(self._data)
+
+    def share_memory_(self):
+        """Move this tensor's memory into shared memory (torch's ``share_memory_``): a process it is sent to
+        (``plait.multiprocessing``, any start method) maps the same memory, so in-place updates there, e.g.
+        a Hogwild optimizer step, are seen here. Tensors already shared and tensors on accelerators are left
+        as they are (torch: a no-op for CUDA). Views of the old memory keep the old memory."""
+        if self._device.type != "cpu" or self._shared_handle() is not None:
+            return self
+        share = getattr(self._backend, "share_memory", None)
+        if share is None:
+            raise RuntimeError(f"share_memory_: backend {self._backend.name!r} cannot place tensors in shared "
+                               f"memory (it has no share_memory hook)")
+        self._data = share(self._data)
+        return self
+
+    def is_shared(self):
+        """Whether this tensor's memory is shared with other processes (see ``share_memory_``)."""
+        return self._shared_handle() is not None
 
     def __deepcopy__(self, memo):
         out = self.detach().clone()

@@ -3,6 +3,8 @@ NumPy only through ``array_api_compat.numpy`` and the kernels below."""
 import ctypes
 import os
 import sys
+import weakref
+from multiprocessing import shared_memory
 
 import numpy as np
 
@@ -28,6 +30,17 @@ def _keep_freed_blocks_for_reuse():
     mallopt(m_trim_threshold, 64 << 20)
 
 
+def _release_segment(segments, key, shm, owner):
+    """An array over a shared segment was collected: unmap the segment, and remove it if this process made it."""
+    segments.pop(key, None)
+    shm.close()
+    if owner:
+        try:
+            shm.unlink()
+        except FileNotFoundError:
+            pass
+
+
 class NumpyBackend(Backend):
     name = "numpy"
     device_types = ("cpu",)
@@ -39,6 +52,7 @@ class NumpyBackend(Backend):
     def __init__(self):
         super().__init__()
         self._rng = np.random.default_rng()
+        self._segments = {}  # id(array) -> (segment name, weakref to the array) for shared-memory arrays
         _keep_freed_blocks_for_reuse()
 
     def namespace(self):
@@ -50,6 +64,32 @@ class NumpyBackend(Backend):
 
     def device_of(self, array):
         return self.default_device("cpu")
+
+    # ----- shared memory (Tensor.share_memory_, plait.multiprocessing) -------------------------------
+    def share_memory(self, array):
+        """A copy of ``array`` in a named POSIX shared-memory segment: a process that unpickles a tensor of
+        it maps the same segment (``from_shared``), so in-place updates are seen by both. This process
+        owns the segment and unlinks it when the array is collected."""
+        shm = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
+        out = np.ndarray(array.shape, dtype=array.dtype, buffer=shm.buf)
+        out[...] = array
+        return self._keep_segment(out, shm, owner=True)
+
+    def shared_handle(self, array):
+        """The segment name of an array made by ``share_memory``/``from_shared``, else None."""
+        entry = self._segments.get(id(array))
+        return entry[0] if entry is not None and entry[1]() is array else None
+
+    def from_shared(self, handle, dtype, shape, device):
+        shm = shared_memory.SharedMemory(name=handle)
+        out = np.ndarray(shape, dtype=self.dtype_to_native[dtype], buffer=shm.buf)
+        return self._keep_segment(out, shm, owner=False)
+
+    def _keep_segment(self, array, shm, owner):
+        key = id(array)
+        self._segments[key] = (shm.name, weakref.ref(array))
+        weakref.finalize(array, _release_segment, self._segments, key, shm, owner)
+        return array
 
     # ----- random ------------------------------------------------------------------------------------
     def manual_seed(self, seed):

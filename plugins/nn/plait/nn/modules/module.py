@@ -559,6 +559,11 @@ class Module:
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 
+    def share_memory(self):
+        """Move every parameter, gradient and buffer into shared memory (``Tensor.share_memory_``), so that
+        processes the module is sent to through ``plait.multiprocessing`` train the same weights (Hogwild)."""
+        return self._apply(lambda t: t.share_memory_())
+
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))
 
