@@ -320,13 +320,17 @@ def test_save_load_round_trip(device, tmp_path):
     state = {"w": plait.randn(3, 4, device=device), "i": plait.arange(5, device=device),
              "b": plait.tensor([True, False], device=device), "nested": [plait.ones(2, dtype=plait.float64,
                                                                                    device=device)]}
-    path = tmp_path / "state.safetensors"
+    path = tmp_path / "state.pt"  # torch's zip format: any structure
     plait.save(state, path)
     back = plait.load(path, map_location=device)
     for key in ("w", "i", "b"):
         assert back[key].dtype is state[key].dtype and back[key].tolist() == state[key].tolist()
         assert back[key].device == state[key].device
     assert back["nested"][0].tolist() == [1.0, 1.0]
+    flat = {k: v for k, v in state.items() if k != "nested"}
+    plait.save(flat, tmp_path / "state.safetensors")  # a standard safetensors file: tensors only
+    again = plait.load(tmp_path / "state.safetensors", map_location=device)
+    assert {k: (v.dtype, v.tolist()) for k, v in again.items()} == {k: (v.dtype, v.tolist()) for k, v in flat.items()}
 
 
 def test_dlpack(backend, device, np):
