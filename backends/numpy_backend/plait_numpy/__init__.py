@@ -52,7 +52,7 @@ class NumpyBackend(Backend):
     def __init__(self):
         super().__init__()
         self._rng = np.random.default_rng()
-        self._segments = {}  # id(array) -> (segment name, weakref to the array) for shared-memory arrays
+        self._shared_segments = {}  # id(array) -> (segment name, weakref to the array) for shared-memory arrays
         _keep_freed_blocks_for_reuse()
 
     def namespace(self):
@@ -77,7 +77,7 @@ class NumpyBackend(Backend):
 
     def shared_handle(self, array):
         """The segment name of an array made by ``share_memory``/``from_shared``, else None."""
-        entry = self._segments.get(id(array))
+        entry = self._shared_segments.get(id(array))
         return entry[0] if entry is not None and entry[1]() is array else None
 
     def from_shared(self, handle, dtype, shape, device):
@@ -87,8 +87,8 @@ class NumpyBackend(Backend):
 
     def _keep_segment(self, array, shm, owner):
         key = id(array)
-        self._segments[key] = (shm.name, weakref.ref(array))
-        weakref.finalize(array, _release_segment, self._segments, key, shm, owner)
+        self._shared_segments[key] = (shm.name, weakref.ref(array))
+        weakref.finalize(array, _release_segment, self._shared_segments, key, shm, owner)
         return array
 
     # ----- random ------------------------------------------------------------------------------------
