@@ -366,6 +366,13 @@ class _Drawing:
         return False
 
 
+def seed_backend(backend, seed):
+    """Seed one backend's default stream (``plait.cuda.manual_seed`` and its kin). It counts as seeded for
+    the global seed pending since the last ``manual_seed``, so that seed no longer overrides this one."""
+    backend.manual_seed(int(seed))
+    backend._plait_seeded = _state.pending
+
+
 def _random_backend(device):
     backend, dev = resolve(device)
     if _state.pending is not None and getattr(backend, "_plait_seeded", None) != _state.pending:

@@ -2,6 +2,7 @@
 backend serving ``cuda`` (plait-cupy). Without one they behave as torch's do in a build without CUDA:
 queries answer False/0, seeding and ``empty_cache`` do nothing, and calls that need a device raise an
 AssertionError naming the missing backend (torch: "Torch not compiled with CUDA enabled")."""
+from . import creation
 from . import _device_module as _dm
 
 _TYPE = "cuda"
@@ -63,7 +64,7 @@ def manual_seed(seed):
     """Seed the CUDA backend's generators; as in torch, silently does nothing where CUDA is unavailable."""
     backend = _dm.backend(_TYPE)
     if backend is not None:
-        backend.manual_seed(int(seed))
+        creation.seed_backend(backend, seed)
 
 
 def manual_seed_all(seed):

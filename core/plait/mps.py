@@ -1,6 +1,7 @@
 """``plait.mps``: Apple-silicon GPUs, served by a backend plugin that declares the ``mps`` device type (none
 of plait's own backends does, so without such a plugin ``is_available()`` is False and calls that need a
 device raise naming the missing backend)."""
+from . import creation
 from . import _device_module as _dm
 
 _TYPE = "mps"
@@ -22,7 +23,7 @@ def manual_seed(seed):
     """Seed the MPS backend; as in torch, silently does nothing where MPS is unavailable."""
     backend = _dm.backend(_TYPE)
     if backend is not None:
-        backend.manual_seed(int(seed))
+        creation.seed_backend(backend, seed)
 
 
 def empty_cache():

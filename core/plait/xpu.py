@@ -1,6 +1,7 @@
 """``plait.xpu``: Intel GPUs, served by a backend plugin that declares the ``xpu`` device type (none of
 plait's own backends does, so without such a plugin ``is_available()`` is False and calls that need a
 device raise an AssertionError naming the missing backend, as torch's do in a build without XPU)."""
+from . import creation
 from . import _device_module as _dm
 
 _TYPE = "xpu"
@@ -26,7 +27,7 @@ def manual_seed(seed):
     """Seed the XPU backend; as in torch, silently does nothing where XPU is unavailable."""
     backend = _dm.backend(_TYPE)
     if backend is not None:
-        backend.manual_seed(int(seed))
+        creation.seed_backend(backend, seed)
 
 
 def manual_seed_all(seed):

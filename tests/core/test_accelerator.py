@@ -352,3 +352,12 @@ def test_plait_cuda_asks_the_backend_serving_cuda():
             cuda.get_device_capability()
     # unregistered: back to plait-cupy's answer
     assert plait.cuda.is_available() is plait.backends.available()["cupy"]["usable"]
+
+
+def test_a_device_seed_is_not_overridden_by_an_earlier_global_seed():
+    plait.manual_seed(0)  # pending for backends set up later...
+    with fake_accelerator.registered("cuda"):
+        plait.cuda.manual_seed(3)  # ...but this backend was seeded explicitly since
+        first = plait.rand(3, device="cuda").cpu().tolist()
+        plait.cuda.manual_seed(3)
+        assert plait.rand(3, device="cuda").cpu().tolist() == first
