@@ -81,6 +81,20 @@ def _size(size):
     return tuple(out)
 
 
+def _size_arg(name, positional, size):
+    """The shape given either positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``, as torch
+    accepts for every size-taking creation function."""
+    if size is not None:
+        if positional:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        return _size((size,))
+    if not positional:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return _size(positional)
+
+
 # ---------------------------------------------------------------- from data
 def _is_array_like(obj):
     return hasattr(obj, "__array_namespace__") or hasattr(obj, "__dlpack__") or \
@@ -226,17 +240,18 @@ def _fill(size, value, dtype, device, requires_grad, default=None):
     return _finish(arr, backend, dev, requires_grad, d)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _fill(size, 0, dtype, device, requires_grad)
+def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(_size_arg("zeros", shape, size), 0, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _fill(size, 1, dtype, device, requires_grad)
+def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(_size_arg("ones", shape, size), 1, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+def empty(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          memory_format=None):
     # torch leaves the memory uninitialised; zeros are the deterministic choice here
-    return _fill(size, 0, dtype, device, requires_grad)
+    return _fill(_size_arg("empty", shape, size), 0, dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -381,8 +396,8 @@ def _float_dtype(dtype, name):
     return d
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    size = _size(size)
+def rand(*shape, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    size = _size_arg("rand", shape, size)
     d = _float_dtype(dtype, "check_uniform_bounds")
     backend, dev = _random_backend(device)
     with _Drawing(backend, generator):
@@ -390,8 +405,8 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     return _finish(arr, backend, dev, requires_grad, d)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    size = _size(size)
+def randn(*shape, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    size = _size_arg("randn", shape, size)
     d = _float_dtype(dtype, "normal_kernel_cpu")
     backend, dev = _random_backend(device)
     with _Drawing(backend, generator):
@@ -460,11 +475,20 @@ def bernoulli(input, p=None, *, generator=None):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Draw category indices by inverse-CDF sampling (vectorised over rows)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_dtype.SCALAR_NAMES[input._dtype]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     probs = input if input.ndim == 2 else input.unsqueeze(0)
     if not replacement and num_samples > probs.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if (probs < 0).any().item():
+    if not ((probs >= 0) & probs.isfinite()).all().item():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (probs.sum(-1) <= 0).any().item():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     if replacement:
         cdf = (probs / probs.sum(-1, keepdim=True)).cumsum(-1)
         u = rand(probs.shape[0], num_samples, dtype=probs.dtype, device=probs.device, generator=generator)
@@ -473,5 +497,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         # Gumbel top-k: sampling without replacement in one vectorised step
         u = rand(probs.shape, dtype=probs.dtype, device=probs.device, generator=generator)
         g = -(-(u.clamp(min=1e-12)).log()).log()
-        idx = (probs.log() + g).topk(num_samples, dim=-1).indices
+        # zero-probability categories get -inf keys (chosen last, as in torch) without a log(0) warning
+        log_p = probs.clamp(min=_dtype.finfo(probs._dtype).tiny).log().masked_fill(probs == 0, -math.inf)
+        idx = (log_p + g).topk(num_samples, dim=-1).indices
     return idx if input.ndim == 2 else idx.squeeze(0)

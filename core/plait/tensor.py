@@ -534,21 +534,23 @@ class Tensor:
         from .creation import tensor
         return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import zeros
-        return zeros(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+    def new_zeros(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
+        from .creation import _size_arg, zeros
+        return zeros(_size_arg("new_zeros", shape, size), dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import ones
-        return ones(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+    def new_ones(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
+        from .creation import _size_arg, ones
+        return ones(_size_arg("new_ones", shape, size), dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         from .creation import full
         return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
                     requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    def new_empty(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
+        from .creation import _size_arg
+        return self.new_zeros(_size_arg("new_empty", shape, size), dtype=dtype, device=device,
+                              requires_grad=requires_grad)
 
     # ------------------------------------------------------------ operators
     def __add__(self, other):
@@ -798,6 +800,23 @@ _INPLACE = {
 }
 for _name, _fn in _INPLACE.items():
     setattr(Tensor, _name, IP.make_inplace(_fn, _name))
+
+def _t_for_inplace(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return S.t(x)
+
+
+for _name, _fn in {"unsqueeze_": S.unsqueeze, "squeeze_": S.squeeze, "t_": _t_for_inplace, "transpose_": S.transpose,
+                   "swapaxes_": S.transpose, "swapdims_": S.transpose}.items():
+    setattr(Tensor, _name, IP.make_shape_inplace(_fn, _name))
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    from .creation import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.multinomial = _multinomial
 
 for _name in ("fill_", "zero_", "copy_", "uniform_", "normal_", "bernoulli_", "random_", "exponential_"):
     setattr(Tensor, _name, getattr(IP, _name))

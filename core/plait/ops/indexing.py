@@ -262,9 +262,10 @@ def _prepare_key(x, key):
             in_dim += 1
             out_dim += 1
             continue
-        if isinstance(k, (list, tuple)):
+        if isinstance(k, (list, tuple, range)):
             from ..creation import tensor
-            k = tensor(k, device=x.device)
+            # an empty sequence indexes nothing (int64, as torch reads it), not a float tensor
+            k = tensor(list(k), device=x.device, dtype=None if len(k) else _dtype.int64)
         if not isinstance(k, Tensor):
             raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte or bool "
                              f"tensors are valid indices (got {type(k).__name__})")

@@ -1,0 +1,173 @@
+"""Tensor-API pieces real PyTorch programs use (found by porting pytorch/examples): ``range``/list indices,
+``size=`` on creation functions, shape-changing in-place ops, ``Tensor.multinomial``. Expected values and
+messages are torch 2.13's."""
+import pytest
+
+import plait
+from core_helpers import assert_close
+
+
+# ---------------------------------------------------------------- range / list indices
+def test_setitem_with_range_and_tensor_index():
+    # mnist_forward_forward: x_[range(x.shape[0]), y] = x.max()
+    x = plait.zeros(3, 4)
+    x[range(3), plait.tensor([1, 0, 3])] = 5.0
+    assert x.tolist() == [[0.0, 5.0, 0.0, 0.0], [5.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 5.0]]
+
+
+def test_getitem_with_range_and_lists():
+    z = plait.arange(12.0).view(3, 4)
+    assert z[range(3), [0, 1, 2]].tolist() == [0.0, 5.0, 10.0]
+    assert z[[0, 2], [1, 3]].tolist() == [1.0, 11.0]
+    assert z[:, range(1, 3)].tolist() == [[1.0, 2.0], [5.0, 6.0], [9.0, 10.0]]
+    assert z[range(0, 3, 2)].tolist() == [[0.0, 1.0, 2.0, 3.0], [8.0, 9.0, 10.0, 11.0]]
+    assert z[range(-1, -3, -1), 0].tolist() == [8.0, 4.0]
+
+
+def test_empty_range_and_list_index_nothing():
+    z = plait.arange(12.0).view(3, 4)
+    assert z[range(0)].shape == (0, 4)
+    assert z[[]].shape == (0, 4)
+    assert z[:, range(0)].shape == (3, 0)
+
+
+def test_range_index_out_of_bounds():
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 0 with size 3"):
+        plait.zeros(3)[range(4)]
+
+
+def test_range_index_gradient_accumulates():
+    x = plait.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2]].sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 1.0]
+
+
+# ---------------------------------------------------------------- size= keyword
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_size_keyword(name):
+    fn = getattr(plait, name)
+    assert fn(size=(2, 3)).shape == (2, 3)
+    assert fn(size=[4]).shape == (4,)
+    assert fn(size=plait.Size([1, 2]), dtype=plait.float64).dtype is plait.float64
+    assert fn(size=()).shape == ()
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_size_keyword_errors(name):
+    fn = getattr(plait, name)
+    with pytest.raises(TypeError, match=rf"^{name}\(\) got multiple values for argument 'size'$"):
+        fn(2, size=(3,))
+    with pytest.raises(TypeError, match=rf"^{name}\(\): argument 'size' must be tuple of ints, not int$"):
+        fn(size=2)
+    with pytest.raises(TypeError, match=rf'^{name}\(\) missing 1 required positional arguments: "size"$'):
+        fn()
+
+
+def test_size_keyword_values_and_other_creators():
+    assert plait.zeros(size=(2,)).tolist() == [0.0, 0.0]
+    assert plait.ones(size=(2,), dtype=plait.int64).tolist() == [1, 1]
+    assert plait.full(size=(2,), fill_value=1.5).tolist() == [1.5, 1.5]
+    assert plait.randint(0, 5, size=(2, 3)).shape == (2, 3)
+    assert plait.normal(0.0, 1.0, size=(2,)).shape == (2,)
+
+
+@pytest.mark.parametrize("name", ["new_zeros", "new_ones", "new_empty"])
+def test_new_size_keyword(name):
+    base = plait.zeros(1, dtype=plait.float64)
+    out = getattr(base, name)(size=(2, 3))
+    assert out.shape == (2, 3) and out.dtype is plait.float64
+    with pytest.raises(TypeError, match=rf"^{name}\(\) got multiple values for argument 'size'$"):
+        getattr(base, name)(2, size=(3,))
+    assert base.new_full(size=(2,), fill_value=3.0).tolist() == [3.0, 3.0]
+
+
+# ---------------------------------------------------------------- shape-changing in-place ops
+def test_unsqueeze_squeeze_inplace_metadata_and_version():
+    b = plait.zeros(2, 3)
+    v = b._version
+    assert b.unsqueeze_(0) is b
+    assert b.shape == (1, 2, 3) and b._version == v + 1
+    b.squeeze_()
+    assert b.shape == (2, 3)
+    b.unsqueeze_(-1).squeeze_(2)
+    assert b.shape == (2, 3)
+
+
+def test_t_inplace_shares_memory_with_existing_views():
+    x = plait.arange(6.0).view(2, 3)
+    y = x.view(6)
+    x.t_()
+    assert x.shape == (3, 2) and not x.is_contiguous()
+    y[0] = 100.0
+    assert x.tolist() == [[100.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    x[0, 1] = -1.0
+    assert y.tolist() == [100.0, 1.0, 2.0, -1.0, 4.0, 5.0]
+
+
+def test_transpose_inplace_records_autograd():
+    leaf = plait.ones(2, 3, requires_grad=True)
+    c = leaf * 2
+    c.t_()
+    assert c.shape == (3, 2) and repr(c.grad_fn).startswith("<TBackward")
+    c.transpose_(0, 1)
+    assert repr(c.grad_fn).startswith("<TransposeBackward")
+    (c * plait.arange(6.0).view(2, 3)).sum().backward()
+    assert leaf.grad.tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
+
+
+def test_unsqueeze_inplace_gradcheck():
+    def f(t):
+        u = t * 1.0
+        u.unsqueeze_(1)
+        return u * plait.tensor([[1.0], [2.0]], dtype=plait.float64)
+    x = plait.tensor([0.5, -1.5], dtype=plait.float64, requires_grad=True)
+    assert plait.autograd.gradcheck(f, (x,))
+
+
+def test_shape_inplace_errors():
+    leaf = plait.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        leaf.unsqueeze_(0)
+    with plait.no_grad():
+        leaf.unsqueeze_(0)
+    assert leaf.shape == (1, 2) and leaf.is_leaf and leaf.requires_grad
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got 5\)"):
+        plait.zeros(2, 3).unsqueeze_(5)
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"):
+        plait.zeros(2, 3).squeeze_(5)
+    with pytest.raises(RuntimeError, match=r"^t_\(\) expects a tensor with <= 2 dimensions, but self is 3D$"):
+        plait.zeros(2, 3, 4).t_()
+
+
+# ---------------------------------------------------------------- multinomial
+def test_multinomial_method_and_frequencies():
+    plait.manual_seed(0)
+    probs = plait.tensor([1.0, 2.0, 7.0], dtype=plait.float64)
+    draws = probs.multinomial(4000, replacement=True)
+    assert draws.shape == (4000,) and draws.dtype is plait.int64
+    freq = plait.stack([(draws == k).sum() for k in range(3)]).double() / 4000
+    assert_close(freq, [0.1, 0.2, 0.7], atol=0.03)
+    no_repeat = probs.multinomial(3)
+    assert sorted(no_repeat.tolist()) == [0, 1, 2]
+
+
+def test_multinomial_zero_probability_categories_come_last():
+    # torch: multinomial([1, 0, 0], 2) -> [0, 1]-like: the positive category first, then a zero one
+    out = plait.multinomial(plait.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), 2)
+    assert out[:, 0].tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("args, message", [
+    ((plait.tensor([0.0, 0.0]), 1), r"invalid multinomial distribution \(sum of probabilities <= 0\)"),
+    ((plait.tensor([1.0, float("nan")]), 1), "probability tensor contains either `inf`, `nan` or element < 0"),
+    ((plait.tensor([1.0, float("inf")]), 1), "probability tensor contains either `inf`, `nan` or element < 0"),
+    ((plait.tensor([1.0, -1.0]), 1), "probability tensor contains either `inf`, `nan` or element < 0"),
+    ((plait.ones(2, 2, 2), 1), "prob_dist must be 1 or 2 dim"),
+    ((plait.tensor(1.0), 1), "prob_dist must be 1 or 2 dim"),
+    ((plait.ones(3), 4), r"cannot sample n_sample > prob_dist.size\(-1\) samples without replacement"),
+    ((plait.tensor([1, 2]), 1), "multinomial only supports floating-point dtypes for input, got: Long"),
+    ((plait.tensor([1.0, 2.0]), 0), "cannot sample n_sample <= 0 samples"),
+])
+def test_multinomial_errors(args, message):
+    with pytest.raises(RuntimeError, match=message):
+        plait.multinomial(*args)
