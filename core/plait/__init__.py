@@ -193,6 +193,8 @@ def __getattr__(name):
         raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
     import importlib
     from ._missing import FIRST_PARTY
+    if name == "distributions":  # a core subpackage, loaded on first use like torch.distributions
+        return importlib.import_module(f"{__name__}.{name}")
     if name in FIRST_PARTY or _builtins.any(ext.get("name") == name for ext in backends.extensions()):
         try:
             return importlib.import_module(f"{__name__}.{name}")
