@@ -1,4 +1,5 @@
 """Tensor creation: from data, constant fills, ranges, random draws; every function takes ``device=``."""
+import collections.abc
 import math
 import os
 
@@ -101,14 +102,31 @@ def _is_array_like(obj):
         (hasattr(obj, "shape") and hasattr(obj, "dtype") and hasattr(obj, "__array__"))
 
 
+def _plain_sequences(data):
+    """``data`` with every Python sequence that is not a list or tuple (``deque``, ``range``, ...) read as a
+    list: torch.tensor() takes any sequence."""
+    if isinstance(data, (str, bytes)) or not isinstance(data, collections.abc.Sequence):
+        return data
+    return [_plain_sequences(d) for d in data]
+
+
 def _python_to_array(data, dtype, backend, dev):
     from .tensor import Tensor
     if isinstance(data, Tensor):
         return data
+    if not isinstance(data, (list, tuple)) and isinstance(data, collections.abc.Sequence) and \
+            not isinstance(data, (str, bytes)):
+        data = _plain_sequences(data)
     if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in data):
         from .ops.shape import stack
         return stack([tensor(d, dtype=dtype, device=dev) for d in data])
-    inferred = dtype or _dtype.infer_python_dtype(data)
+    try:
+        inferred = dtype or _dtype.infer_python_dtype(data)
+    except TypeError:
+        plain = _plain_sequences(data)
+        if plain == data:
+            raise
+        data, inferred = plain, dtype or _dtype.infer_python_dtype(plain)
     if inferred is None:  # nested sequence holding arrays
         inferred = _dtype.default_float.value
     xp = backend.xp

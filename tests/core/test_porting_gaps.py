@@ -171,3 +171,17 @@ def test_multinomial_zero_probability_categories_come_last():
 def test_multinomial_errors(args, message):
     with pytest.raises(RuntimeError, match=message):
         plait.multinomial(*args)
+
+
+# ---------------------------------------------------------------- tensor() from any Python sequence
+def test_tensor_from_deque_and_range():
+    import collections
+    # reinforce.py: torch.tensor(deque_of_returns)
+    assert plait.tensor(collections.deque([1.0, 2.0])).tolist() == [1.0, 2.0]
+    t = plait.tensor(range(3))
+    assert t.dtype is plait.int64 and t.tolist() == [0, 1, 2]
+    assert plait.tensor([collections.deque([1, 2]), (3, 4)]).tolist() == [[1, 2], [3, 4]]
+    assert plait.tensor([range(2), range(2)]).tolist() == [[0, 1], [0, 1]]
+    assert plait.tensor(collections.deque([1, 2]), dtype=plait.float64).dtype is plait.float64
+    with pytest.raises(TypeError, match="Could not infer dtype of set"):
+        plait.tensor({1, 2})
