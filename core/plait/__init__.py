@@ -41,7 +41,8 @@ from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, s
                         split, chunk, tensor_split, flip, fliplr, flipud, roll, tile, repeat_interleave, tril, triu,
                         atleast_1d, atleast_2d)
 from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: E402
-                           index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim)
+                           index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim,
+                           index_put, index_copy)
 from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa: E402
                          tensordot, einsum, linear)
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
@@ -60,6 +61,14 @@ long = int64
 int = int32
 short = int16
 uint8 = uint8
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
 
 
 def is_tensor(obj):

@@ -534,6 +534,15 @@ class Tensor:
         from .creation import tensor
         return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
 
+    def new(self, *args, device=None):
+        """torch's legacy ``Tensor.new``: ``new(data)`` copies data, ``new(*sizes)`` makes a tensor of that
+        shape (zero-filled here, uninitialised in torch), ``new()`` an empty one; always of ``self``'s dtype."""
+        from .creation import tensor, zeros
+        device = device or self._device
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
+            return tensor(args[0], dtype=self._dtype, device=device)
+        return zeros(*(args or (0,)), dtype=self._dtype, device=device)
+
     def new_zeros(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
         from .creation import _size_arg, zeros
         return zeros(_size_arg("new_zeros", shape, size), dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
@@ -775,7 +784,8 @@ _METHODS = {
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "scatter_reduce": I.scatter_reduce,
     "index_select": I.index_select, "index_add": I.index_add, "index_fill": I.index_fill,
     "masked_fill": I.masked_fill, "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
-    "nonzero": I.nonzero, "argwhere": I.argwhere, "take_along_dim": I.take_along_dim,
+    "nonzero": I.nonzero, "argwhere": I.argwhere, "take_along_dim": I.take_along_dim, "index_put": I.index_put,
+    "index_copy": I.index_copy,
     "take": lambda self, index: I.take(self.reshape(-1), index, 0),
     # linalg
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot, "outer": L.outer,
@@ -794,7 +804,7 @@ _INPLACE = {
     "square_": E.square, "sign_": E.sign, "floor_": E.floor, "ceil_": E.ceil, "round_": E.round,
     "trunc_": E.trunc, "addcmul_": E.addcmul, "addcdiv_": E.addcdiv, "masked_fill_": I.masked_fill,
     "scatter_": I.scatter, "scatter_add_": I.scatter_add, "index_add_": I.index_add, "index_fill_": I.index_fill,
-    "masked_scatter_": I.masked_scatter, "nan_to_num_": E.nan_to_num, "erf_": E.erf, "atan2_": E.atan2,
+    "masked_scatter_": I.masked_scatter, "index_put_": I.index_put, "index_copy_": I.index_copy, "nan_to_num_": E.nan_to_num, "erf_": E.erf, "atan2_": E.atan2,
     "maximum_": E.maximum, "minimum_": E.minimum, "tril_": S.tril, "triu_": S.triu,
     "logical_not_": E.logical_not, "eq_": E.eq, "ne_": E.ne, "lt_": E.lt, "le_": E.le, "gt_": E.gt, "ge_": E.ge,
 }

@@ -185,3 +185,95 @@ def test_tensor_from_deque_and_range():
     assert plait.tensor(collections.deque([1, 2]), dtype=plait.float64).dtype is plait.float64
     with pytest.raises(TypeError, match="Could not infer dtype of set"):
         plait.tensor({1, 2})
+
+
+# ---------------------------------------------------------------- index_put / index_copy
+def test_index_put_values_and_accumulate():
+    x = plait.zeros(4)
+    assert plait.index_put(x, (plait.tensor([0, 2]),), plait.tensor(1.0)).tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert x.tolist() == [0.0] * 4  # the functional form leaves its input alone
+    assert x.index_put((plait.tensor([0, 0]),), plait.tensor([1.0, 2.0]), accumulate=True).tolist() == \
+        [3.0, 0.0, 0.0, 0.0]
+    y = plait.zeros(2, 3)
+    assert y.index_put_((plait.tensor([0, 1]), plait.tensor([2, 0])), plait.tensor([5.0, 6.0])) is y
+    assert y.tolist() == [[0.0, 0.0, 5.0], [6.0, 0.0, 0.0]]
+    assert plait.index_put(plait.zeros(2, 2), [plait.tensor([True, False])], plait.tensor(3.0)).tolist() == \
+        [[3.0, 3.0], [0.0, 0.0]]
+
+
+def test_index_put_gradients():
+    # torch: grads of sum(out * [1, 2, 3])
+    a = plait.zeros(3, requires_grad=True)
+    v = plait.tensor([1.0, 2.0], requires_grad=True)
+    (a.index_put((plait.tensor([0, 0]),), v, accumulate=True) * plait.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert a.grad.tolist() == [1.0, 2.0, 3.0] and v.grad.tolist() == [1.0, 1.0]
+    a.grad = v.grad = None
+    (a.index_put((plait.tensor([1, 2]),), v) * plait.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert a.grad.tolist() == [1.0, 0.0, 0.0] and v.grad.tolist() == [2.0, 3.0]
+
+    def f(base, values):
+        return base.index_put((plait.tensor([0, 2, 0]),), values, accumulate=True)
+    base = plait.tensor([0.5, -1.0, 2.0], dtype=plait.float64, requires_grad=True)
+    values = plait.tensor([1.0, 2.0, 3.0], dtype=plait.float64, requires_grad=True)
+    assert plait.autograd.gradcheck(f, (base, values))
+
+
+def test_index_put_errors():
+    with pytest.raises(RuntimeError, match=r"^shape mismatch: value tensor of shape \[2\] cannot be broadcast to "
+                                           r"indexing result of shape \[1\]$"):
+        plait.zeros(4).index_put([plait.tensor([0])], plait.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match=r"value tensor of shape \[2\] cannot be broadcast to indexing result"):
+        x = plait.zeros(4)
+        x[[0]] = plait.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"^index_put\(\): argument 'indices' \(position 1\) must be tuple of "
+                                        r"Tensors, not Tensor$"):
+        plait.zeros(4).index_put(plait.tensor([0]), plait.tensor([1.0]))
+
+
+def test_index_copy_values_and_gradient():
+    src = plait.tensor([[1.0, 2.0], [3.0, 4.0]])
+    x = plait.zeros(3, 2)
+    assert x.index_copy_(0, plait.tensor([2, 0]), src) is x
+    assert x.tolist() == [[3.0, 4.0], [0.0, 0.0], [1.0, 2.0]]
+    assert plait.zeros(2, 3).index_copy(1, plait.tensor([1]), plait.ones(2, 1)).tolist() == \
+        [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]
+    assert plait.index_copy(plait.zeros(3), 0, plait.tensor([1]), plait.tensor([5.0])).tolist() == [0.0, 5.0, 0.0]
+    v = plait.tensor([[1.0, 2.0]], requires_grad=True)
+    (plait.zeros(3, 2).index_copy(0, plait.tensor([1]), v) * plait.arange(6.0).view(3, 2)).sum().backward()
+    assert v.grad.tolist() == [[2.0, 3.0]]
+
+
+@pytest.mark.parametrize("shape, dim, source, error, message", [
+    ((3, 2), 0, (3, 2), IndexError, r"index_copy_\(\): Number of indices \(1\) should be equal to "
+                                    r"source.size\(dim\) \(3\)"),
+    ((2, 3), 1, (3, 1), RuntimeError, r"index_copy_\(\): Source/destination tensor must have same slice shapes. "
+                                      r"Destination slice shape: 2 at dimension 1 and source slice shape: 3 at "
+                                      r"dimension 0\."),
+    ((2, 3, 4), 2, (2, 2, 1), RuntimeError, r"Destination slice shape: 2 3 at dimension 2 and source slice "
+                                            r"shape: 2 2 at dimension 0\."),
+])
+def test_index_copy_shape_errors(shape, dim, source, error, message):
+    with pytest.raises(error, match=message):
+        plait.zeros(*shape).index_copy_(dim, plait.tensor([0]), plait.ones(*source))
+
+
+def test_index_copy_index_errors():
+    with pytest.raises(RuntimeError, match=r"^index_copy_\(\): Expected a long tensor for index, but got Float$"):
+        plait.zeros(3, 2).index_copy_(0, plait.tensor([2.0]), plait.ones(1, 2))
+    with pytest.raises(IndexError, match=r"^index_copy_\(\): Index should have dimension 1 or 0 \(got 2\)$"):
+        plait.zeros(2, 3).index_copy_(0, plait.tensor([[0]]), plait.ones(1, 3))
+
+
+# ---------------------------------------------------------------- Tensor.new, clamp_min / clamp_max
+def test_legacy_new():
+    x = plait.zeros(2, 3)
+    assert x.new(2).shape == (2,) and x.new(2, 3).dtype is plait.float32
+    assert x.new().shape == (0,) and x.new(plait.Size([2])).shape == (2,)
+    assert x.new([1, 2]).tolist() == [1.0, 2.0]
+    out = plait.zeros(2, dtype=plait.int64).new([1.5])
+    assert out.dtype is plait.int64 and out.tolist() == [1]
+
+
+def test_clamp_min_max_functions():
+    assert plait.clamp_min(plait.tensor([1.0, 5.0]), 2).tolist() == [2.0, 5.0]
+    assert plait.clamp_max(plait.tensor([1, 5]), 2).tolist() == [1, 2]
