@@ -39,7 +39,7 @@ from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, s
                         movedim, moveaxis, unsqueeze, squeeze, expand_as, broadcast_to, broadcast_shapes,
                         broadcast_tensors, cat, concat, concatenate, stack, hstack, vstack, narrow, select, unbind,
                         split, chunk, tensor_split, flip, fliplr, flipud, roll, tile, repeat_interleave, tril, triu,
-                        atleast_1d, atleast_2d)
+                        atleast_1d, atleast_2d, meshgrid)
 from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: E402
                            index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim,
                            index_put, index_copy)

@@ -277,3 +277,35 @@ def test_legacy_new():
 def test_clamp_min_max_functions():
     assert plait.clamp_min(plait.tensor([1.0, 5.0]), 2).tolist() == [2.0, 5.0]
     assert plait.clamp_max(plait.tensor([1, 5]), 2).tolist() == [1, 2]
+
+
+# ---------------------------------------------------------------- meshgrid
+def test_meshgrid_ij_and_xy():
+    a, b = plait.meshgrid(plait.arange(2), plait.arange(3), indexing="ij")
+    assert a.tolist() == [[0, 0, 0], [1, 1, 1]] and b.tolist() == [[0, 1, 2], [0, 1, 2]]
+    x, y = plait.meshgrid([plait.tensor([1, 2]), plait.tensor([3, 4, 5])], indexing="xy")
+    assert x.shape == (3, 2) and x.tolist() == [[1, 2], [1, 2], [1, 2]] and y.tolist() == [[3, 3], [4, 4], [5, 5]]
+    assert [t.shape for t in plait.meshgrid(plait.ones(2), plait.ones(3), plait.ones(4), indexing="xy")] == \
+        [(3, 2, 4)] * 3
+    assert [t.shape for t in plait.meshgrid(plait.tensor(1), plait.tensor([1, 2]), indexing="ij")] == [(1, 2)] * 2
+    assert plait.meshgrid(plait.tensor([1.0]), indexing="xy")[0].tolist() == [1.0]
+
+
+def test_meshgrid_default_warns_and_grads_sum_over_the_grid():
+    u = plait.tensor([1.0, 2.0], requires_grad=True)
+    v = plait.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+        gu, gv = plait.meshgrid(u, v)
+    (gu * gv).sum().backward()
+    assert u.grad.tolist() == [6.0, 6.0] and v.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_meshgrid_errors():
+    with pytest.raises(RuntimeError, match="torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got"):
+        plait.meshgrid(plait.ones(2, 2), indexing="ij")
+    with pytest.raises(RuntimeError, match='indexing must be one of "xy" or "ij", but received: ab'):
+        plait.meshgrid(plait.ones(2), indexing="ab")
+    with pytest.raises(RuntimeError, match="^meshgrid expects all tensors to have the same dtype$"):
+        plait.meshgrid(plait.ones(2), plait.ones(2, dtype=plait.int64), indexing="ij")
+    with pytest.raises(RuntimeError, match="^meshgrid expects a non-empty TensorList$"):
+        plait.meshgrid(indexing="ij")
