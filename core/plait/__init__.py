@@ -46,6 +46,8 @@ from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_s
 from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa: E402
                          tensordot, einsum, linear)
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
+from .ops.search import searchsorted, bucketize, isin, diff  # noqa: E402
+from .creation import tril_indices, triu_indices  # noqa: E402
 from ._printing import set_printoptions  # noqa: E402
 from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from . import cuda  # noqa: E402

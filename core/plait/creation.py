@@ -351,6 +351,29 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 # ---------------------------------------------------------------- random
+def _triangle_indices(row, col, offset, dtype, device, lower):
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    rows = arange(row, device=device).unsqueeze(1)
+    cols = arange(col, device=device).unsqueeze(0)
+    inside = (cols - rows <= offset) if lower else (cols - rows >= offset)
+    from .ops.indexing import nonzero
+    return nonzero(inside).t().to(dtype)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Coordinates (2 x N, row-major order) of the lower triangle of a ``row`` x ``col`` matrix, diagonal
+    ``offset`` included."""
+    return _triangle_indices(row, col, offset, dtype or _dtype.int64, device, lower=True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Coordinates (2 x N, row-major order) of the upper triangle, from diagonal ``offset`` up."""
+    return _triangle_indices(row, col, offset, dtype or _dtype.int64, device, lower=False)
+
+
 def manual_seed(seed):
     """Seed every loaded backend's generator (torch.manual_seed)."""
     seed = int(seed)

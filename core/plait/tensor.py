@@ -11,6 +11,7 @@ from .autograd.grad_mode import state as _grad_state
 from .device import device as _device_cls
 from .ops import _common
 from .ops import elementwise as E, reduction as R, shape as S, indexing as I, linalg as L, inplace as IP
+from .ops import search
 
 
 _NON_LEAF_GRAD = (
@@ -785,7 +786,7 @@ _METHODS = {
     "index_select": I.index_select, "index_add": I.index_add, "index_fill": I.index_fill,
     "masked_fill": I.masked_fill, "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
     "nonzero": I.nonzero, "argwhere": I.argwhere, "take_along_dim": I.take_along_dim, "index_put": I.index_put,
-    "index_copy": I.index_copy,
+    "index_copy": I.index_copy, "diff": search.diff,
     "take": lambda self, index: I.take(self.reshape(-1), index, 0),
     # linalg
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot, "outer": L.outer,
@@ -849,4 +850,4 @@ _graph._make = _make
 _graph.Tensor = Tensor
 _graph.refresh_view = IP.refresh_view
 _common._install(Tensor)
-E.Tensor = R.Tensor = S.Tensor = I.Tensor = L.Tensor = IP.Tensor = Tensor
+E.Tensor = R.Tensor = S.Tensor = I.Tensor = L.Tensor = IP.Tensor = search.Tensor = Tensor

@@ -309,3 +309,65 @@ def test_meshgrid_errors():
         plait.meshgrid(plait.ones(2), plait.ones(2, dtype=plait.int64), indexing="ij")
     with pytest.raises(RuntimeError, match="^meshgrid expects a non-empty TensorList$"):
         plait.meshgrid(indexing="ij")
+
+
+# ---------------------------------------------------------------- diff, isin, searchsorted, bucketize, tri indices
+def test_diff():
+    T = plait.tensor
+    assert plait.diff(T([1, 3, 6, 10])).tolist() == [2, 3, 4]
+    assert plait.diff(T([1, 3, 6, 10]), n=2).tolist() == [1, 1]
+    assert plait.diff(T([[1, 2], [4, 8]]), dim=0).tolist() == [[3, 6]]
+    assert plait.diff(T([1.0, 3.0]), prepend=T([0.0]), append=T([10.0])).tolist() == [1.0, 2.0, 7.0]
+    assert plait.diff(T([1, 2]), n=3).shape == (0,)
+    assert plait.diff(T([True, False, False])).tolist() == [True, False]
+    assert plait.diff(T([1, 2]), n=0).tolist() == [1, 2] and T([1, 3]).diff().tolist() == [2]
+    x = T([1.0, 4.0, 9.0, 16.0], dtype=plait.float64, requires_grad=True)
+    assert plait.autograd.gradcheck(lambda t: plait.diff(t, n=2), (x,))
+    with pytest.raises(RuntimeError, match="^diff expects input to be at least one-dimensional$"):
+        plait.diff(T(1))
+    with pytest.raises(RuntimeError, match="^order must be non-negative but got -1$"):
+        plait.diff(T([1, 2]), n=-1)
+
+
+def test_isin():
+    T = plait.tensor
+    assert plait.isin(T([1, 2, 3]), T([2, 5])).tolist() == [False, True, False]
+    assert plait.isin(T([[1, 2], [3, 4]]), T([4, 1]), invert=True).tolist() == [[False, True], [True, False]]
+    assert plait.isin(T([1, 2]), 2).tolist() == [False, True]
+    assert plait.isin(1, T([1, 2])).item() is True
+    assert plait.isin(T([1.0, 2.0]), T([2])).tolist() == [False, True]
+
+
+def test_searchsorted_and_bucketize():
+    T = plait.tensor
+    seq = T([1, 3, 5, 7])
+    assert plait.searchsorted(seq, T([3, 6, 9])).tolist() == [1, 3, 4]
+    assert plait.searchsorted(seq, T([3, 6, 9]), right=True).tolist() == [2, 3, 4]
+    assert plait.searchsorted(seq, T([3]), side="right").tolist() == [2]
+    assert plait.searchsorted(T([[1, 3, 5], [2, 4, 6]]), T([[3], [5]])).tolist() == [[1], [2]]
+    assert plait.searchsorted(T([1, 3, 5]), 4).tolist() == 2
+    assert plait.searchsorted(T([1, 3, 5]), T([3]), out_int32=True).dtype is plait.int32
+    assert plait.searchsorted(T([5, 1, 3]), T([3]), sorter=T([1, 2, 0])).tolist() == [1]
+    assert plait.bucketize(T([1, 5, 9]), seq).tolist() == [0, 2, 4]
+    assert plait.bucketize(T([1, 5, 9]), seq, right=True).tolist() == [1, 3, 4]
+    assert plait.bucketize(5, seq).tolist() == 2
+    with pytest.raises(RuntimeError, match="side and right can't be set to opposites, got side of left while "
+                                           "right was True"):
+        plait.searchsorted(seq, T([3]), side="left", right=True)
+    with pytest.raises(RuntimeError, match=r"first N-1 dimensions of boundaries tensor and input value tensor must "
+                                           r"match, but we got boundaries tensor \[2, 2\] and input value tensor "
+                                           r"\[1, 1\]"):
+        plait.searchsorted(T([[1, 3], [1, 3]]), T([[3]]))
+    with pytest.raises(RuntimeError, match=r"^boundaries tensor must be 1 dimension, but got dim\(2\)$"):
+        plait.bucketize(T([1]), T([[1, 2]]))
+
+
+def test_tril_triu_indices():
+    assert plait.tril_indices(3, 3).tolist() == [[0, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 2]]
+    assert plait.tril_indices(3, 4, 1).tolist() == [[0, 0, 1, 1, 1, 2, 2, 2, 2], [0, 1, 0, 1, 2, 0, 1, 2, 3]]
+    assert plait.triu_indices(3, 3, 1).tolist() == [[0, 0, 1], [1, 2, 2]]
+    assert plait.triu_indices(4, 3, -1).tolist() == [[0, 0, 0, 1, 1, 1, 2, 2, 3], [0, 1, 2, 0, 1, 2, 1, 2, 2]]
+    assert plait.tril_indices(0, 3).shape == (2, 0)
+    assert plait.tril_indices(3, 3, dtype=plait.int32).dtype is plait.int32
+    with pytest.raises(RuntimeError, match="^row must be non-negative, got-1$"):
+        plait.tril_indices(-1, 3)
