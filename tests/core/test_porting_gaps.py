@@ -371,3 +371,30 @@ def test_tril_triu_indices():
     assert plait.tril_indices(3, 3, dtype=plait.int32).dtype is plait.int32
     with pytest.raises(RuntimeError, match="^row must be non-negative, got-1$"):
         plait.tril_indices(-1, 3)
+
+
+# ---------------------------------------------------------------- NumPy indices
+def test_numpy_integer_scalars_index_like_ints():
+    np = pytest.importorskip("numpy")
+    x = plait.arange(6).view(2, 3)
+    assert x[np.int64(1)].tolist() == [3, 4, 5] and x[np.array(1)].tolist() == [3, 4, 5]
+    assert x[np.int64(1), np.int32(2)].item() == 5
+    assert x[:, np.array([0, 2])].tolist() == [[0, 2], [3, 5]]
+    x[np.int64(0), np.int64(1)] = 100
+    assert x[0].tolist() == [0, 100, 2]
+
+
+def test_numpy_indices_do_not_set_up_other_backends():
+    # siamese_network indexes with NumPy ints per sample: that used to import torch (the plait-torch
+    # backend was set up just to ask whether it owns the NumPy object)
+    import os
+    import subprocess
+    import sys
+    pytest.importorskip("plait_torch")
+    pytest.importorskip("plait_numpy")
+    env = {k: v for k, v in os.environ.items() if k not in ("PLAIT_BACKEND", "PLAIT_DEVICE")}
+    code = ("import sys, numpy as np, plait; x = plait.arange(6).view(2, 3); x[np.int64(1)]; "
+            "x[:, np.array([0, 2])]; plait.tensor(np.ones(2)); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -195,17 +195,26 @@ def _wrap_and_check(idx, size, dim):
 
 
 # ---------------------------------------------------------------- __getitem__
+def _foreign_index(k):
+    """A bool, or another library's array used as an index (converted to a tensor first). Integer scalars
+    (``np.int64(1)``, 0-d integer arrays) are not: they index like Python ints, without a conversion that
+    would have to ask every installed backend whether it owns the object."""
+    if isinstance(k, bool):
+        return True
+    if isinstance(k, (Tensor, int)) or not (hasattr(k, "shape") and hasattr(k, "dtype")):
+        return False
+    return not (hasattr(k, "__index__") and tuple(k.shape) == ())
+
+
 def _prepare_key(x, key):
     """Split a user key into (basic_key, advanced) where advanced = [(position in result of basic, index
     Tensor)], converting lists and masks (masks become integer indices through nonzero)."""
     if not isinstance(key, tuple):
         key = (key,)
-    if any(isinstance(k, bool) or (not isinstance(k, (Tensor, int)) and hasattr(k, "shape") and hasattr(k, "dtype"))
-           for k in key):
+    if any(_foreign_index(k) for k in key):
         from ..creation import tensor
         # x[True] is x[tensor(True)]; NumPy (or other) arrays index like tensors
-        key = tuple(tensor(k, device=x.device) if isinstance(k, bool) or (
-            not isinstance(k, (Tensor, int)) and hasattr(k, "shape") and hasattr(k, "dtype")) else k for k in key)
+        key = tuple(tensor(k, device=x.device) if _foreign_index(k) else k for k in key)
     consumed = 0
     for k in key:
         if k is None or k is Ellipsis:
