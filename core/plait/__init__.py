@@ -103,6 +103,10 @@ def sort(input, dim=-1, descending=False, stable=False):
     return _sort(input, dim, descending, stable)
 
 
+def median(input, dim=None, keepdim=False):
+    return _sorting.median(input, dim, keepdim)
+
+
 def argsort(input, dim=-1, descending=False, stable=False):
     from .ops.sorting import argsort as _argsort
     return _argsort(input, dim, descending, stable)
@@ -181,6 +185,7 @@ Tensor.sort = lambda self, dim=-1, descending=False, stable=False: _sorting.sort
 Tensor.argsort = lambda self, dim=-1, descending=False, stable=False: _sorting.argsort(self, dim, descending, stable)
 Tensor.topk = lambda self, k, dim=-1, largest=True, sorted=True: _sorting.topk(self, k, dim, largest, sorted)
 Tensor.kthvalue = lambda self, k, dim=-1, keepdim=False: _sorting.kthvalue(self, k, dim, keepdim)
+Tensor.median = lambda self, dim=None, keepdim=False: _sorting.median(self, dim, keepdim)
 Tensor.unique = lambda self, sorted=True, return_inverse=False, return_counts=False, dim=None: _sorting.unique(
     self, sorted, return_inverse, return_counts, dim)
 Tensor.softmax = lambda self, dim=None, dtype=None: softmax(self, dim, dtype)

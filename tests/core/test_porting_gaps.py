@@ -398,3 +398,33 @@ def test_numpy_indices_do_not_set_up_other_backends():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- median
+def test_median_values_indices_and_nan():
+    nan = float("nan")
+    assert plait.median(plait.tensor([3.0, 1.0, 2.0, 4.0])).item() == 2.0  # the lower median
+    r = plait.median(plait.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]), 1)
+    assert r.values.tolist() == [2.0, 4.0] and r.indices.tolist() == [2, 2]
+    assert repr(r).startswith("plait.return_types.median(")
+    assert plait.median(plait.tensor([1.0, nan, 2.0])).isnan().item()
+    r = plait.median(plait.tensor([[1.0, nan, 2.0], [nan, 1.0, nan]]), 1)
+    assert r.values.isnan().all().item() and r.indices.tolist() == [1, 0]
+    r = plait.tensor([[1, 5], [2, 3]]).median(0, keepdim=True)
+    assert r.values.tolist() == [[1, 3]] and r.indices.tolist() == [[0, 1]]
+    assert plait.median(plait.tensor(3.0)).item() == 3.0
+    r = plait.median(plait.tensor(3.0), 0)
+    assert r.values.item() == 3.0 and r.indices.item() == 0
+    assert plait.median(plait.tensor([])).isnan().item()
+    assert plait.median(plait.zeros(0, 2), 1).values.shape == (0,)
+    with pytest.raises(IndexError, match=r"^median\(\): Expected reduction dim 1 to have non-zero size\.$"):
+        plait.median(plait.zeros(2, 0), 1)
+
+
+def test_median_gradient_goes_to_the_chosen_element():
+    x = plait.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]], requires_grad=True)
+    plait.median(x, 1).values.sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    y = plait.tensor([3.0, 1.0, 2.0, 4.0], requires_grad=True)
+    plait.median(y).backward()
+    assert y.grad.tolist() == [0.0, 0.0, 1.0, 0.0]
