@@ -44,7 +44,7 @@ from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_s
                            index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim,
                            index_put, index_copy)
 from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa: E402
-                         tensordot, einsum, linear)
+                         tensordot, einsum, linear, cdist)
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
 from .ops.search import searchsorted, bucketize, isin, diff  # noqa: E402
 from .creation import tril_indices, triu_indices  # noqa: E402

@@ -428,3 +428,60 @@ def test_median_gradient_goes_to_the_chosen_element():
     y = plait.tensor([3.0, 1.0, 2.0, 4.0], requires_grad=True)
     plait.median(y).backward()
     assert y.grad.tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+# ---------------------------------------------------------------- cdist
+_X1 = [[0.0, 0.0], [1.0, 2.0], [3.0, -1.0]]
+_X2 = [[0.0, 0.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                                  "donot_use_mm_for_euclid_dist"])
+def test_cdist_euclidean_values_and_gradients(mode):
+    a = plait.tensor(_X1, dtype=plait.float64, requires_grad=True)
+    b = plait.tensor(_X2, dtype=plait.float64, requires_grad=True)
+    d = plait.cdist(a, b, compute_mode=mode)
+    assert_close(d, [[0.0, 1.4142135623730951], [2.23606797749979, 1.0], [3.1622776601683795, 2.8284271247461903]],
+                 atol=1e-10)
+    (d * plait.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=plait.float64)).sum().backward()
+    # torch's numbers: a zero distance contributes no gradient
+    assert_close(a.grad, [[-1.414213562373095, -1.414213562373095], [1.3416407864998738, 6.683281572999748],
+                          [8.986057177371855, -5.823779517203475]], atol=1e-10)
+    assert_close(b.grad, [[-6.085057276752443, -1.1021427429155581], [-2.82842712474619, 1.6568542494923797]],
+                 atol=1e-10)
+
+
+def test_cdist_other_norms_and_batches():
+    a, b = plait.tensor(_X1, dtype=plait.float64), plait.tensor(_X2, dtype=plait.float64)
+    assert plait.cdist(a, b, p=1).tolist() == [[0.0, 2.0], [3.0, 1.0], [4.0, 4.0]]
+    assert plait.cdist(a, b, p=float("inf")).tolist() == [[0.0, 1.0], [2.0, 1.0], [3.0, 2.0]]
+    assert plait.cdist(a, b, p=0).tolist() == [[0.0, 2.0], [2.0, 1.0], [2.0, 2.0]]
+    assert_close(plait.cdist(a, b, p=3), [[0.0, 1.2599210498948732], [2.080083823051904, 1.0],
+                                          [3.0365889718756622, 2.5198420997897464]], atol=1e-10)
+    assert plait.cdist(plait.ones(2, 3, 2), plait.zeros(1, 4, 2)).shape == (2, 3, 4)
+    big = plait.cdist(plait.ones(30, 2, dtype=plait.float64), plait.zeros(2, 2, dtype=plait.float64))
+    assert_close(big, [[2 ** 0.5] * 2] * 30, atol=1e-12)  # the matrix-product path (more than 25 rows)
+
+
+def test_cdist_gradcheck():
+    a = plait.tensor([[0.3, -1.0], [1.0, 2.0]], dtype=plait.float64, requires_grad=True)
+    b = plait.tensor([[0.5, 0.2], [1.0, 1.5], [-2.0, 0.0]], dtype=plait.float64, requires_grad=True)
+    for p in (1.0, 2.0, 3.0):
+        assert plait.autograd.gradcheck(lambda u, v: plait.cdist(u, v, p=p), (a, b))
+
+
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    ((plait.ones(3), plait.ones(3)), {}, RuntimeError, "^cdist only supports at least 2D tensors, X1 got: 1D$"),
+    ((plait.ones(2, 3), plait.ones(2, 4)), {}, RuntimeError,
+     "^X1 and X2 must have the same number of columns. X1: 3 X2: 4$"),
+    ((plait.ones(2, 3), plait.ones(2, 3)), {"p": -1}, RuntimeError, "^cdist only supports non-negative p values$"),
+    ((plait.ones(2, 3, dtype=plait.int64), plait.ones(2, 3, dtype=plait.int64)), {}, RuntimeError,
+     "^cdist only supports floating-point dtypes, X1 got: Long$"),
+    ((plait.ones(2, 3), plait.ones(2, 3)), {"compute_mode": "abc"}, ValueError,
+     "^abc is not a valid value for compute_mode$"),
+    ((plait.ones(2, 3), plait.ones(2, 3, dtype=plait.float64)), {}, RuntimeError,
+     "^expected scalar type Float but found Double$"),
+])
+def test_cdist_errors(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        plait.cdist(*args, **kwargs)
