@@ -110,6 +110,18 @@ def _plain_sequences(data):
     return [_plain_sequences(d) for d in data]
 
 
+def _holds_other_sequence(data):
+    """Whether nested lists/tuples contain a sequence of another type (``deque``, ``range``, ...)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, collections.abc.Sequence) and not isinstance(item, (str, bytes)):
+            return True
+    return False
+
+
 def _python_to_array(data, dtype, backend, dev):
     from .tensor import Tensor
     if isinstance(data, Tensor):
@@ -123,10 +135,10 @@ def _python_to_array(data, dtype, backend, dev):
     try:
         inferred = dtype or _dtype.infer_python_dtype(data)
     except TypeError:
-        plain = _plain_sequences(data)
-        if plain == data:
+        if not _holds_other_sequence(data):
             raise
-        data, inferred = plain, dtype or _dtype.infer_python_dtype(plain)
+        data = _plain_sequences(data)
+        inferred = _dtype.infer_python_dtype(data)
     if inferred is None:  # nested sequence holding arrays
         inferred = _dtype.default_float.value
     xp = backend.xp
