@@ -30,8 +30,8 @@ from .ops.elementwise import (add, sub, subtract, mul, multiply, div, divide, tr
                               arctan, sinh, cosh, tanh, sigmoid, reciprocal, erf, neg, negative, abs, relu, square,
                               sign, floor, ceil, round, trunc, fix, eq, ne, lt, le, gt, ge, greater, greater_equal,
                               less, less_equal, not_equal, logical_and, logical_or, logical_xor, logical_not,
-                              bitwise_and, bitwise_or, bitwise_xor, bitwise_not, isnan, isinf, isfinite, addcmul,
-                              addcdiv, nan_to_num, rsub)
+                              bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift,
+                              bitwise_right_shift, isnan, isinf, isfinite, addcmul, addcdiv, nan_to_num, rsub)
 from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax,  # noqa: E402
                             argmin, all, any, var, std, var_mean, std_mean, norm, logsumexp, cumsum, cumprod,
                             count_nonzero)

@@ -546,11 +546,13 @@ class Tensor:
 
     def new_zeros(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
         from .creation import _size_arg, zeros
-        return zeros(_size_arg("new_zeros", shape, size), dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+        return zeros(_size_arg("new_zeros", shape, size), dtype=dtype or self._dtype, device=device or self._device,
+                     requires_grad=requires_grad)
 
     def new_ones(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
         from .creation import _size_arg, ones
-        return ones(_size_arg("new_ones", shape, size), dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+        return ones(_size_arg("new_ones", shape, size), dtype=dtype or self._dtype, device=device or self._device,
+                   requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         from .creation import full
@@ -635,6 +637,24 @@ class Tensor:
         return E.logical_xor(self, other) if self._dtype is _dtype.bool_ else E.bitwise_xor(self, other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __lshift__(self, other):
+        return E.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return E.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return E.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other):
+        return E.bitwise_right_shift(other, self)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
 
     def __eq__(self, other):
         return E.eq(self, other)
@@ -763,7 +783,8 @@ _METHODS = {
     "trunc": E.trunc, "fix": E.trunc, "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
     "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne,
     "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_xor": E.logical_xor,
-    "logical_not": E.logical_not, "bitwise_not": E.bitwise_not, "isnan": E.isnan, "isinf": E.isinf,
+    "logical_not": E.logical_not, "bitwise_not": E.bitwise_not, "bitwise_left_shift": E.bitwise_left_shift,
+    "bitwise_right_shift": E.bitwise_right_shift, "isnan": E.isnan, "isinf": E.isinf,
     "isfinite": E.isfinite, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "nan_to_num": E.nan_to_num,
     "where": lambda self, cond, other: E.where(cond, self, other),
     # reductions
@@ -805,9 +826,12 @@ _INPLACE = {
     "square_": E.square, "sign_": E.sign, "floor_": E.floor, "ceil_": E.ceil, "round_": E.round,
     "trunc_": E.trunc, "addcmul_": E.addcmul, "addcdiv_": E.addcdiv, "masked_fill_": I.masked_fill,
     "scatter_": I.scatter, "scatter_add_": I.scatter_add, "index_add_": I.index_add, "index_fill_": I.index_fill,
-    "masked_scatter_": I.masked_scatter, "index_put_": I.index_put, "index_copy_": I.index_copy, "nan_to_num_": E.nan_to_num, "erf_": E.erf, "atan2_": E.atan2,
+    "masked_scatter_": I.masked_scatter, "index_put_": I.index_put, "index_copy_": I.index_copy,
+    "nan_to_num_": E.nan_to_num, "erf_": E.erf, "atan2_": E.atan2,
     "maximum_": E.maximum, "minimum_": E.minimum, "tril_": S.tril, "triu_": S.triu,
-    "logical_not_": E.logical_not, "eq_": E.eq, "ne_": E.ne, "lt_": E.lt, "le_": E.le, "gt_": E.gt, "ge_": E.ge,
+    "logical_not_": E.logical_not, "bitwise_left_shift_": E.bitwise_left_shift,
+    "bitwise_right_shift_": E.bitwise_right_shift, "eq_": E.eq, "ne_": E.ne, "lt_": E.lt, "le_": E.le, "gt_": E.gt,
+    "ge_": E.ge,
 }
 for _name, _fn in _INPLACE.items():
     setattr(Tensor, _name, IP.make_inplace(_fn, _name))

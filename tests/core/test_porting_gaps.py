@@ -485,3 +485,34 @@ def test_cdist_gradcheck():
 def test_cdist_errors(args, kwargs, error, message):
     with pytest.raises(error, match=message):
         plait.cdist(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- bit shifts
+def test_shift_operators_and_functions():
+    T = plait.tensor
+    assert (T([4]) >> 1).tolist() == [2] and (T([4]) << 1).tolist() == [8]
+    assert (1 << T([2])).tolist() == [4] and (2 >> T([1])).tolist() == [1]
+    assert plait.bitwise_right_shift(T([8]), T([1, 2])).tolist() == [4, 2]
+    assert T([4]).bitwise_left_shift(1).tolist() == [8]
+    assert (T([True]) << 1).tolist() == [2]
+    out = T([1], dtype=plait.uint8) << 9
+    assert out.dtype is plait.uint8 and out.tolist() == [0]
+    assert (T([-8]) >> 1).tolist() == [-4]
+    x = T([1, 2])
+    v = x._version
+    x <<= 2
+    assert x.tolist() == [4, 8] and x._version == v + 1
+    x >>= 1
+    assert x.tolist() == [2, 4]
+
+
+def test_shift_errors():
+    T = plait.tensor
+    with pytest.raises(NotImplementedError, match="^\"rshift_cpu\" not implemented for 'Float'$"):
+        T([4.0]) >> 1
+    with pytest.raises(NotImplementedError, match="^\"rshift_cpu\" not implemented for 'Float'$"):
+        T([4]) >> 1.5
+    with pytest.raises(NotImplementedError, match="^\"lshift_cpu\" not implemented for 'Float'$"):
+        T([4]) << T([1.0])
+    with pytest.raises(NotImplementedError, match="^\"lshift_cpu\" not implemented for 'Bool'$"):
+        T([True]) << T([True])

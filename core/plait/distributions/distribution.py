@@ -50,8 +50,11 @@ class Distribution:
                 f"support ({self.support!r}) of the distribution {self!r}, but found invalid values:\n{value}")
 
     def __repr__(self):
-        params = (self.__dict__[name] for name in self._parameter_names())
-        args = ", ".join(f"{name}: {p.shape if p.numel() != 1 else p}" for name, p in zip(self._parameter_names(), params))
+        shown = []
+        for name in self._parameter_names():
+            param = self.__dict__[name]
+            shown.append(f"{name}: {param.shape if param.numel() != 1 else param}")
+        args = ", ".join(shown)
         return f"{type(self).__name__}({args})"
 
 
