@@ -48,7 +48,8 @@ from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addm
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
 from .ops.search import searchsorted, bucketize, isin, diff  # noqa: E402
 from .creation import tril_indices, triu_indices  # noqa: E402
-from . import linalg  # noqa: E402
+from . import linalg, random  # noqa: E402
+from .random import get_rng_state, set_rng_state  # noqa: E402
 from ._printing import set_printoptions  # noqa: E402
 from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from . import cuda  # noqa: E402

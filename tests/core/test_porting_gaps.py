@@ -516,3 +516,38 @@ def test_shift_errors():
         T([4]) << T([1.0])
     with pytest.raises(NotImplementedError, match="^\"lshift_cpu\" not implemented for 'Bool'$"):
         T([True]) << T([True])
+
+
+# ---------------------------------------------------------------- RNG state
+def test_get_set_rng_state_replays_draws():
+    plait.manual_seed(0)
+    state = plait.get_rng_state()
+    first = plait.rand(3)
+    plait.set_rng_state(state)
+    assert plait.equal(plait.rand(3), first)
+    plait.set_rng_state(state)  # a state can be restored more than once
+    assert plait.equal(plait.rand(3), first)
+    assert plait.random.get_rng_state is plait.get_rng_state
+
+
+def test_set_rng_state_rejects_foreign_objects():
+    with pytest.raises(TypeError, match=r"RNG state \(from plait.get_rng_state\(\)\), but got list"):
+        plait.set_rng_state([1, 2])
+
+
+def test_fork_rng_restores_the_streams():
+    plait.random.manual_seed(1)
+    expected = plait.rand(2)
+    plait.random.manual_seed(1)
+    with plait.random.fork_rng():
+        plait.rand(5)
+    assert plait.equal(plait.rand(2), expected)
+    plait.random.manual_seed(1)
+    with plait.random.fork_rng(devices=[]):
+        plait.randn(4)
+    assert plait.equal(plait.rand(2), expected)
+    plait.random.manual_seed(1)
+    with plait.random.fork_rng(enabled=False):
+        plait.rand(5)
+    assert not plait.equal(plait.rand(2), expected)
+    assert plait.random.initial_seed() == 1
