@@ -30,8 +30,8 @@ from .ops.elementwise import (add, sub, subtract, mul, multiply, div, divide, tr
                               arctan, sinh, cosh, tanh, sigmoid, reciprocal, erf, neg, negative, abs, relu, square,
                               sign, floor, ceil, round, trunc, fix, eq, ne, lt, le, gt, ge, greater, greater_equal,
                               less, less_equal, not_equal, logical_and, logical_or, logical_xor, logical_not,
-                              bitwise_and, bitwise_or, bitwise_xor, bitwise_not, isnan, isinf, isfinite, addcmul,
-                              addcdiv, nan_to_num, rsub)
+                              bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift,
+                              bitwise_right_shift, isnan, isinf, isfinite, addcmul, addcdiv, nan_to_num, rsub)
 from .ops.reduction import (sum, nansum, mean, nanmean, prod, max, min, amax, amin, aminmax, argmax,  # noqa: E402
                             argmin, all, any, var, std, var_mean, std_mean, norm, logsumexp, cumsum, cumprod,
                             count_nonzero)
@@ -39,12 +39,17 @@ from .ops.shape import (view, reshape, flatten, unflatten, permute, transpose, s
                         movedim, moveaxis, unsqueeze, squeeze, expand_as, broadcast_to, broadcast_shapes,
                         broadcast_tensors, cat, concat, concatenate, stack, hstack, vstack, narrow, select, unbind,
                         split, chunk, tensor_split, flip, fliplr, flipud, roll, tile, repeat_interleave, tril, triu,
-                        atleast_1d, atleast_2d)
+                        atleast_1d, atleast_2d, meshgrid)
 from .ops.indexing import (gather, scatter, scatter_add, scatter_reduce, index_select, index_add,  # noqa: E402
-                           index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim)
+                           index_fill, masked_fill, masked_select, masked_scatter, nonzero, argwhere, take_along_dim,
+                           index_put, index_copy)
 from .ops.linalg import (matmul, mm, bmm, mv, dot, inner, vdot, outer, ger, addmm, addmv, baddbmm,  # noqa: E402
-                         tensordot, einsum, linear)
+                         tensordot, einsum, linear, cdist)
 from .ops.activation import softmax, log_softmax, diagonal, diag, trace  # noqa: E402
+from .ops.search import searchsorted, bucketize, isin, diff  # noqa: E402
+from .creation import tril_indices, triu_indices  # noqa: E402
+from . import linalg, random  # noqa: E402
+from .random import get_rng_state, set_rng_state  # noqa: E402
 from ._printing import set_printoptions  # noqa: E402
 from .autograd.gradcheck import gradcheck, gradgradcheck  # noqa: E402
 from . import cuda, xpu, mps, accelerator  # noqa: E402
@@ -66,6 +71,14 @@ long = int64
 int = int32
 short = int16
 uint8 = uint8
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
 
 
 def is_tensor(obj):
@@ -111,6 +124,10 @@ def take(input, index):
 def sort(input, dim=-1, descending=False, stable=False):
     from .ops.sorting import sort as _sort
     return _sort(input, dim, descending, stable)
+
+
+def median(input, dim=None, keepdim=False):
+    return _sorting.median(input, dim, keepdim)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -191,6 +208,7 @@ Tensor.sort = lambda self, dim=-1, descending=False, stable=False: _sorting.sort
 Tensor.argsort = lambda self, dim=-1, descending=False, stable=False: _sorting.argsort(self, dim, descending, stable)
 Tensor.topk = lambda self, k, dim=-1, largest=True, sorted=True: _sorting.topk(self, k, dim, largest, sorted)
 Tensor.kthvalue = lambda self, k, dim=-1, keepdim=False: _sorting.kthvalue(self, k, dim, keepdim)
+Tensor.median = lambda self, dim=None, keepdim=False: _sorting.median(self, dim, keepdim)
 Tensor.unique = lambda self, sorted=True, return_inverse=False, return_counts=False, dim=None: _sorting.unique(
     self, sorted, return_inverse, return_counts, dim)
 Tensor.softmax = lambda self, dim=None, dtype=None: softmax(self, dim, dtype)
@@ -215,6 +233,8 @@ def __getattr__(name):
         raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
     import importlib
     from ._missing import FIRST_PARTY
+    if name == "distributions":  # a core subpackage, loaded on first use like torch.distributions
+        return importlib.import_module(f"{__name__}.{name}")
     if name in FIRST_PARTY or _builtins.any(ext.get("name") == name for ext in backends.extensions()):
         try:
             return importlib.import_module(f"{__name__}.{name}")

@@ -1,4 +1,5 @@
 """Tensor creation: from data, constant fills, ranges, random draws; every function takes ``device=``."""
+import collections.abc
 import math
 import os
 
@@ -81,20 +82,63 @@ def _size(size):
     return tuple(out)
 
 
+def _size_arg(name, positional, size):
+    """The shape given either positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``, as torch
+    accepts for every size-taking creation function."""
+    if size is not None:
+        if positional:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        return _size((size,))
+    if not positional:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    return _size(positional)
+
+
 # ---------------------------------------------------------------- from data
 def _is_array_like(obj):
     return hasattr(obj, "__array_namespace__") or hasattr(obj, "__dlpack__") or \
         (hasattr(obj, "shape") and hasattr(obj, "dtype") and hasattr(obj, "__array__"))
 
 
+def _plain_sequences(data):
+    """``data`` with every Python sequence that is not a list or tuple (``deque``, ``range``, ...) read as a
+    list: torch.tensor() takes any sequence."""
+    if isinstance(data, (str, bytes)) or not isinstance(data, collections.abc.Sequence):
+        return data
+    return [_plain_sequences(d) for d in data]
+
+
+def _holds_other_sequence(data):
+    """Whether nested lists/tuples contain a sequence of another type (``deque``, ``range``, ...)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, collections.abc.Sequence) and not isinstance(item, (str, bytes)):
+            return True
+    return False
+
+
 def _python_to_array(data, dtype, backend, dev):
     from .tensor import Tensor
     if isinstance(data, Tensor):
         return data
+    if not isinstance(data, (list, tuple)) and isinstance(data, collections.abc.Sequence) and \
+            not isinstance(data, (str, bytes)):
+        data = _plain_sequences(data)
     if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in data):
         from .ops.shape import stack
         return stack([tensor(d, dtype=dtype, device=dev) for d in data])
-    inferred = dtype or _dtype.infer_python_dtype(data)
+    try:
+        inferred = dtype or _dtype.infer_python_dtype(data)
+    except TypeError:
+        if not _holds_other_sequence(data):
+            raise
+        data = _plain_sequences(data)
+        inferred = _dtype.infer_python_dtype(data)
     if inferred is None:  # nested sequence holding arrays
         inferred = _dtype.default_float.value
     xp = backend.xp
@@ -226,17 +270,18 @@ def _fill(size, value, dtype, device, requires_grad, default=None):
     return _finish(arr, backend, dev, requires_grad, d)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _fill(size, 0, dtype, device, requires_grad)
+def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(_size_arg("zeros", shape, size), 0, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    return _fill(size, 1, dtype, device, requires_grad)
+def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    return _fill(_size_arg("ones", shape, size), 1, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+def empty(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          memory_format=None):
     # torch leaves the memory uninitialised; zeros are the deterministic choice here
-    return _fill(size, 0, dtype, device, requires_grad)
+    return _fill(_size_arg("empty", shape, size), 0, dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -318,6 +363,29 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 
 # ---------------------------------------------------------------- random
+def _triangle_indices(row, col, offset, dtype, device, lower):
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    rows = arange(row, device=device).unsqueeze(1)
+    cols = arange(col, device=device).unsqueeze(0)
+    inside = (cols - rows <= offset) if lower else (cols - rows >= offset)
+    from .ops.indexing import nonzero
+    return nonzero(inside).t().to(dtype)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Coordinates (2 x N, row-major order) of the lower triangle of a ``row`` x ``col`` matrix, diagonal
+    ``offset`` included."""
+    return _triangle_indices(row, col, offset, dtype or _dtype.int64, device, lower=True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Coordinates (2 x N, row-major order) of the upper triangle, from diagonal ``offset`` up."""
+    return _triangle_indices(row, col, offset, dtype or _dtype.int64, device, lower=False)
+
+
 def manual_seed(seed):
     """Seed every loaded backend's generator (torch.manual_seed)."""
     seed = int(seed)
@@ -388,8 +456,8 @@ def _float_dtype(dtype, name):
     return d
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    size = _size(size)
+def rand(*shape, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    size = _size_arg("rand", shape, size)
     d = _float_dtype(dtype, "check_uniform_bounds")
     backend, dev = _random_backend(device)
     with _Drawing(backend, generator):
@@ -397,8 +465,8 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     return _finish(arr, backend, dev, requires_grad, d)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
-    size = _size(size)
+def randn(*shape, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    size = _size_arg("randn", shape, size)
     d = _float_dtype(dtype, "normal_kernel_cpu")
     backend, dev = _random_backend(device)
     with _Drawing(backend, generator):
@@ -467,11 +535,20 @@ def bernoulli(input, p=None, *, generator=None):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Draw category indices by inverse-CDF sampling (vectorised over rows)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_dtype.SCALAR_NAMES[input._dtype]}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     probs = input if input.ndim == 2 else input.unsqueeze(0)
     if not replacement and num_samples > probs.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if (probs < 0).any().item():
+    if not ((probs >= 0) & probs.isfinite()).all().item():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (probs.sum(-1) <= 0).any().item():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     if replacement:
         cdf = (probs / probs.sum(-1, keepdim=True)).cumsum(-1)
         u = rand(probs.shape[0], num_samples, dtype=probs.dtype, device=probs.device, generator=generator)
@@ -480,5 +557,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         # Gumbel top-k: sampling without replacement in one vectorised step
         u = rand(probs.shape, dtype=probs.dtype, device=probs.device, generator=generator)
         g = -(-(u.clamp(min=1e-12)).log()).log()
-        idx = (probs.log() + g).topk(num_samples, dim=-1).indices
+        # zero-probability categories get -inf keys (chosen last, as in torch) without a log(0) warning
+        log_p = probs.clamp(min=_dtype.finfo(probs._dtype).tiny).log().masked_fill(probs == 0, -math.inf)
+        idx = (log_p + g).topk(num_samples, dim=-1).indices
     return idx if input.ndim == 2 else idx.squeeze(0)

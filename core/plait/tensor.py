@@ -11,6 +11,7 @@ from .autograd.grad_mode import state as _grad_state
 from .device import device as _device_cls
 from .ops import _common
 from .ops import elementwise as E, reduction as R, shape as S, indexing as I, linalg as L, inplace as IP
+from .ops import search
 
 
 _NON_LEAF_GRAD = (
@@ -596,21 +597,34 @@ class Tensor:
         from .creation import tensor
         return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import zeros
-        return zeros(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+    def new(self, *args, device=None):
+        """torch's legacy ``Tensor.new``: ``new(data)`` copies data, ``new(*sizes)`` makes a tensor of that
+        shape (zero-filled here, uninitialised in torch), ``new()`` an empty one; always of ``self``'s dtype."""
+        from .creation import tensor, zeros
+        device = device or self._device
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
+            return tensor(args[0], dtype=self._dtype, device=device)
+        return zeros(*(args or (0,)), dtype=self._dtype, device=device)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import ones
-        return ones(*size, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+    def new_zeros(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
+        from .creation import _size_arg, zeros
+        return zeros(_size_arg("new_zeros", shape, size), dtype=dtype or self._dtype, device=device or self._device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
+        from .creation import _size_arg, ones
+        return ones(_size_arg("new_ones", shape, size), dtype=dtype or self._dtype, device=device or self._device,
+                   requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         from .creation import full
         return full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
                     requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    def new_empty(self, *shape, size=None, dtype=None, device=None, requires_grad=False):
+        from .creation import _size_arg
+        return self.new_zeros(_size_arg("new_empty", shape, size), dtype=dtype, device=device,
+                              requires_grad=requires_grad)
 
     # ------------------------------------------------------------ operators
     def __add__(self, other):
@@ -685,6 +699,24 @@ class Tensor:
         return E.logical_xor(self, other) if self._dtype is _dtype.bool_ else E.bitwise_xor(self, other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __lshift__(self, other):
+        return E.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return E.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return E.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other):
+        return E.bitwise_right_shift(other, self)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
 
     def __eq__(self, other):
         return E.eq(self, other)
@@ -813,7 +845,8 @@ _METHODS = {
     "trunc": E.trunc, "fix": E.trunc, "eq": E.eq, "ne": E.ne, "lt": E.lt, "le": E.le, "gt": E.gt, "ge": E.ge,
     "greater": E.gt, "greater_equal": E.ge, "less": E.lt, "less_equal": E.le, "not_equal": E.ne,
     "logical_and": E.logical_and, "logical_or": E.logical_or, "logical_xor": E.logical_xor,
-    "logical_not": E.logical_not, "bitwise_not": E.bitwise_not, "isnan": E.isnan, "isinf": E.isinf,
+    "logical_not": E.logical_not, "bitwise_not": E.bitwise_not, "bitwise_left_shift": E.bitwise_left_shift,
+    "bitwise_right_shift": E.bitwise_right_shift, "isnan": E.isnan, "isinf": E.isinf,
     "isfinite": E.isfinite, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "nan_to_num": E.nan_to_num,
     "where": lambda self, cond, other: E.where(cond, self, other),
     # reductions
@@ -835,7 +868,8 @@ _METHODS = {
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "scatter_reduce": I.scatter_reduce,
     "index_select": I.index_select, "index_add": I.index_add, "index_fill": I.index_fill,
     "masked_fill": I.masked_fill, "masked_select": I.masked_select, "masked_scatter": I.masked_scatter,
-    "nonzero": I.nonzero, "argwhere": I.argwhere, "take_along_dim": I.take_along_dim,
+    "nonzero": I.nonzero, "argwhere": I.argwhere, "take_along_dim": I.take_along_dim, "index_put": I.index_put,
+    "index_copy": I.index_copy, "diff": search.diff,
     "take": lambda self, index: I.take(self.reshape(-1), index, 0),
     # linalg
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "inner": L.dot, "outer": L.outer,
@@ -854,12 +888,32 @@ _INPLACE = {
     "square_": E.square, "sign_": E.sign, "floor_": E.floor, "ceil_": E.ceil, "round_": E.round,
     "trunc_": E.trunc, "addcmul_": E.addcmul, "addcdiv_": E.addcdiv, "masked_fill_": I.masked_fill,
     "scatter_": I.scatter, "scatter_add_": I.scatter_add, "index_add_": I.index_add, "index_fill_": I.index_fill,
-    "masked_scatter_": I.masked_scatter, "nan_to_num_": E.nan_to_num, "erf_": E.erf, "atan2_": E.atan2,
+    "masked_scatter_": I.masked_scatter, "index_put_": I.index_put, "index_copy_": I.index_copy,
+    "nan_to_num_": E.nan_to_num, "erf_": E.erf, "atan2_": E.atan2,
     "maximum_": E.maximum, "minimum_": E.minimum, "tril_": S.tril, "triu_": S.triu,
-    "logical_not_": E.logical_not, "eq_": E.eq, "ne_": E.ne, "lt_": E.lt, "le_": E.le, "gt_": E.gt, "ge_": E.ge,
+    "logical_not_": E.logical_not, "bitwise_left_shift_": E.bitwise_left_shift,
+    "bitwise_right_shift_": E.bitwise_right_shift, "eq_": E.eq, "ne_": E.ne, "lt_": E.lt, "le_": E.le, "gt_": E.gt,
+    "ge_": E.ge,
 }
 for _name, _fn in _INPLACE.items():
     setattr(Tensor, _name, IP.make_inplace(_fn, _name))
+
+def _t_for_inplace(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return S.t(x)
+
+
+for _name, _fn in {"unsqueeze_": S.unsqueeze, "squeeze_": S.squeeze, "t_": _t_for_inplace, "transpose_": S.transpose,
+                   "swapaxes_": S.transpose, "swapdims_": S.transpose}.items():
+    setattr(Tensor, _name, IP.make_shape_inplace(_fn, _name))
+
+def _multinomial(self, num_samples, replacement=False, *, generator=None):
+    from .creation import multinomial
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+Tensor.multinomial = _multinomial
 
 for _name in ("fill_", "zero_", "copy_", "uniform_", "normal_", "bernoulli_", "random_", "exponential_"):
     setattr(Tensor, _name, getattr(IP, _name))
@@ -882,4 +936,4 @@ _graph._make = _make
 _graph.Tensor = Tensor
 _graph.refresh_view = IP.refresh_view
 _common._install(Tensor)
-E.Tensor = R.Tensor = S.Tensor = I.Tensor = L.Tensor = IP.Tensor = Tensor
+E.Tensor = R.Tensor = S.Tensor = I.Tensor = L.Tensor = IP.Tensor = search.Tensor = Tensor

@@ -232,7 +232,14 @@ class _Registry:
         if backend is not None:
             return backend
         self.load()
-        for b in sorted(self.backends.values(), key=lambda b: -b.priority):
+        by_priority = sorted(self.backends.values(), key=lambda b: -b.priority)
+        # backends already set up first: asking one that is not would import its array library (a NumPy
+        # index must not import torch just to learn that torch does not own it)
+        for b in by_priority:
+            if b.name in self.ready and b.owns(array):
+                self.type_cache[type(array)] = b
+                return b
+        for b in by_priority:
             if self.ensure_ready(b) and b.owns(array):
                 self.type_cache[type(array)] = b
                 return b

@@ -934,6 +934,32 @@ def bitwise_not(input):
     return BitwiseNot.apply(input)
 
 
+class BitwiseLeftShift(NonDifferentiable):
+    def forward(self, a, b):
+        return self.xp.bitwise_left_shift(a, b)
+
+
+class BitwiseRightShift(NonDifferentiable):
+    def forward(self, a, b):
+        return self.xp.bitwise_right_shift(a, b)
+
+
+def _shift(cls, kernel):
+    def fn(input, other):
+        if not isinstance(input, Tensor):  # 2 << tensor
+            from ..creation import _scalar_tensor_like
+            input = _scalar_tensor_like(input, other)
+        a, b = as_operands(input, other)
+        if a._dtype.is_floating_point or a._dtype is _dtype.bool_:
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_dtype.SCALAR_NAMES[a._dtype]}\'')
+        return cls.apply(a, b)
+    return fn
+
+
+bitwise_left_shift = _shift(BitwiseLeftShift, "lshift")
+bitwise_right_shift = _shift(BitwiseRightShift, "rshift")
+
+
 def isnan(input):
     return IsNan.apply(input)
 

@@ -195,17 +195,26 @@ def _wrap_and_check(idx, size, dim):
 
 
 # ---------------------------------------------------------------- __getitem__
+def _foreign_index(k):
+    """A bool, or another library's array used as an index (converted to a tensor first). Integer scalars
+    (``np.int64(1)``, 0-d integer arrays) are not: they index like Python ints, without a conversion that
+    would have to ask every installed backend whether it owns the object."""
+    if isinstance(k, bool):
+        return True
+    if isinstance(k, (Tensor, int)) or not (hasattr(k, "shape") and hasattr(k, "dtype")):
+        return False
+    return not (hasattr(k, "__index__") and tuple(k.shape) == ())
+
+
 def _prepare_key(x, key):
     """Split a user key into (basic_key, advanced) where advanced = [(position in result of basic, index
     Tensor)], converting lists and masks (masks become integer indices through nonzero)."""
     if not isinstance(key, tuple):
         key = (key,)
-    if any(isinstance(k, bool) or (not isinstance(k, (Tensor, int)) and hasattr(k, "shape") and hasattr(k, "dtype"))
-           for k in key):
+    if any(_foreign_index(k) for k in key):
         from ..creation import tensor
         # x[True] is x[tensor(True)]; NumPy (or other) arrays index like tensors
-        key = tuple(tensor(k, device=x.device) if isinstance(k, bool) or (
-            not isinstance(k, (Tensor, int)) and hasattr(k, "shape") and hasattr(k, "dtype")) else k for k in key)
+        key = tuple(tensor(k, device=x.device) if _foreign_index(k) else k for k in key)
     consumed = 0
     for k in key:
         if k is None or k is Ellipsis:
@@ -262,9 +271,10 @@ def _prepare_key(x, key):
             in_dim += 1
             out_dim += 1
             continue
-        if isinstance(k, (list, tuple)):
+        if isinstance(k, (list, tuple, range)):
             from ..creation import tensor
-            k = tensor(k, device=x.device)
+            # an empty sequence indexes nothing (int64, as torch reads it), not a float tensor
+            k = tensor(list(k), device=x.device, dtype=None if len(k) else _dtype.int64)
         if not isinstance(k, Tensor):
             raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte or bool "
                              f"tensors are valid indices (got {type(k).__name__})")
@@ -383,7 +393,7 @@ def setitem(x, key, value):
             out = BasicIndexPut.apply(x, value, basic)
         else:
             pos = _flat_positions(x, key)
-            vals = value.expand(pos.shape) if isinstance(value, Tensor) else x.new_full(pos.shape, value)
+            vals = _expand_to_index(value, pos.shape) if isinstance(value, Tensor) else x.new_full(pos.shape, value)
             out = index_put_flat(x.reshape(-1), pos.reshape(-1), vals.reshape(-1)).reshape(x.shape)
         commit_inplace(x, out)
         return
@@ -394,13 +404,66 @@ def setitem(x, key, value):
     else:
         pos = _flat_positions(x, key)
         if isinstance(value, Tensor):
-            vals = value.expand(pos.shape).reshape(-1)._data
+            vals = _expand_to_index(value, pos.shape).reshape(-1)._data
         else:
             vals = xp.full((pos.numel(),), value, dtype=x._data.dtype, device=_device_of(xp, x._data))
         flat = xp.reshape(x._data, (-1,))
         new = xp.reshape(x._backend.index_put(flat, pos.reshape(-1)._data, vals), x.shape)
         x._data[...] = new
     x._vc[0] += 1
+
+
+def _expand_to_index(value, shape):
+    """``value`` broadcast to the shape an advanced index selects, with torch's message when it cannot be."""
+    from .shape import broadcast_shapes
+    try:
+        if tuple(broadcast_shapes(value.shape, shape)) != tuple(shape):
+            raise RuntimeError
+    except RuntimeError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(shape)}") from None
+    return value.expand(shape)
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``input[indices] = values`` (or ``+= values`` with ``accumulate``, where repeated
+    positions add up), as a new tensor."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' (position 1) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    key = tuple(indices)
+    if not accumulate:
+        out = input.clone()
+        out[key] = values
+        return out
+    check_same_device(input, values)
+    pos = _flat_positions(input, key)
+    vals = _expand_to_index(values.to(input._dtype), pos.shape)
+    return index_add(input.reshape(-1), 0, pos.reshape(-1), vals.reshape(-1)).reshape(input.shape)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices along ``dim`` at ``index`` replaced by those of ``source``."""
+    if not isinstance(index, Tensor) or index._dtype is not _dtype.int64:
+        got = _dtype.SCALAR_NAMES[index._dtype] if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {got}")
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
+    axis = normalize_dims(dim, input.ndim)[0] if input.ndim else 0
+    n_index = index.numel()
+    if source.ndim and n_index != source.shape[axis]:
+        raise IndexError(f"index_copy_(): Number of indices ({n_index}) should be equal to source.size(dim) "
+                         f"({source.shape[axis]})")
+    dest_slice = [n for d, n in enumerate(input.shape) if d != axis]
+    source_slice = [n for d, n in enumerate(source.shape) if d != axis]
+    if dest_slice != source_slice:
+        # torch reports the source's slice "at dimension 0" whatever dim is
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                           f"slice shape: {' '.join(map(str, dest_slice))} at dimension {axis} and source slice "
+                           f"shape: {' '.join(map(str, source_slice))} at dimension 0.")
+    out = input.clone()
+    out[(slice(None),) * axis + (index.reshape(-1),)] = source
+    return out
 
 
 def _basic_target(x, basic, value):

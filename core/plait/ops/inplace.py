@@ -244,3 +244,26 @@ def exponential_(x, lambd=1.0, *, generator=None):
 def check_inplace_device(x, other):
     if isinstance(other, Tensor):
         check_same_device(x, other)
+
+
+def make_shape_inplace(fn, name):
+    """``unsqueeze_``, ``squeeze_``, ``t_``, ``transpose_``: the tensor itself takes the view's shape (same
+    memory, version bumped), recorded in autograd as the view op applied to its former self."""
+
+    def method(self, *args, **kwargs):
+        check_inplace(self)
+        before = self._alias()
+        before._view, before._requires_grad = self._view, self._requires_grad
+        before.grad_fn, before._output_nr = self.grad_fn, self._output_nr
+        if self._view is None and self._requires_grad and self.grad_fn is None:
+            before = self  # a leaf (only reachable with grad mode off): no history to carry over
+        out = fn(before, *args, **kwargs)
+        self._data, self._contig = out._data, out._contig
+        self._view = out._view if self._view is not None else None
+        if out.grad_fn is not None:
+            self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+        self._vc[0] += 1
+        return self
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name[:-1]}`."
+    return method

@@ -323,3 +323,51 @@ def linear(input, weight, bias=None):
         if bias._dtype is not x._dtype:
             bias = bias.to(x._dtype)
     return Linear.apply(x, w, bias)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def _root_with_zero_gradient(total, p):
+    """``total ** (1/p)`` whose gradient is 0 (not inf * 0) where ``total`` is 0, as torch's cdist backward."""
+    from .elementwise import where
+    positive = total > 0
+    safe = where(positive, total, total.new_ones(()))
+    root = safe.sqrt() if p == 2 else safe.pow(1.0 / p)
+    return where(positive, root, total.new_zeros(()))
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between the rows of ``x1`` (..., P, M) and of ``x2`` (..., R, M): (..., P, R). For
+    p=2 with more than 25 rows (or ``compute_mode="use_mm_for_euclid_dist"``) through one matrix product,
+    as torch does; otherwise from the explicit differences."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+        if not x._dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{_dtype.SCALAR_NAMES[x._dtype]}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: "
+                           f"{x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if x1._dtype is not x2._dtype:
+        raise RuntimeError(f"expected scalar type {_dtype.SCALAR_NAMES[x1._dtype]} but found "
+                           f"{_dtype.SCALAR_NAMES[x2._dtype]}")
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == "use_mm_for_euclid_dist_if_necessary" and (x1.shape[-2] > 25 or x2.shape[-2] > 25)))
+    if use_mm:
+        squares = (x1 * x1).sum(-1, keepdim=True) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * matmul(x1, x2.mT)
+        return _root_with_zero_gradient(squares.clamp(min=0), 2)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == 0:
+        return (diff != 0).sum(-1).to(x1._dtype)
+    if p == math.inf:
+        return diff.abs().amax(-1)
+    if p == 1:
+        return diff.abs().sum(-1)
+    total = (diff * diff).sum(-1) if p == 2 else diff.abs().pow(p).sum(-1)
+    return _root_with_zero_gradient(total, p)

@@ -639,3 +639,37 @@ def atleast_1d(x):
 
 def atleast_2d(x):
     return x.reshape(1, -1) if x.ndim < 2 else x
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 0-d/1-d tensors: output ``i`` varies along dim ``i`` (``"ij"``, the default) or
+    with the first two dims swapped (``"xy"``); each output is an expanded view of its input."""
+    import warnings
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("xy", "ij"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t!r}")
+    if any(t._dtype is not tensors[0]._dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if any(t._device != tensors[0]._device for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same device")
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(range(len(tensors)))
+    if swap:
+        order[0], order[1] = 1, 0
+    sizes = [tensors[i].numel() for i in order]
+    grids = []
+    for position, i in enumerate(order):
+        shape = [1] * len(tensors)
+        shape[position] = sizes[position]
+        grids.append((i, tensors[i].reshape(shape).expand(sizes)))
+    return tuple(g for _, g in sorted(grids, key=lambda pair: pair[0]))

@@ -2,6 +2,7 @@
 ``gather``."""
 from collections import namedtuple
 
+from .. import _dtype
 from ..autograd.graph import NonDifferentiable
 from .reduction import normalize_dims, return_type
 
@@ -78,3 +79,39 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if return_counts:
         out.append(make_like(xp.astype(xp.take(res.counts, order), xp.int64), input))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+_median_t = return_type("median")
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (the ``(n-1)//2``-th smallest value; NaN where a NaN is present, as in torch): a
+    0-d tensor over all elements, or ``(values, indices)`` along ``dim``. The gradient goes to the chosen
+    element."""
+    from .elementwise import where
+    floating = input._dtype.is_floating_point
+    if dim is None:
+        flat = input.reshape(-1)
+        n = flat.shape[0]
+        if n == 0:
+            return input.new_full((), float("nan"))
+        idx = argsort(flat).narrow(0, (n - 1) // 2, 1)
+        if floating:
+            nan = flat.isnan()
+            idx = where(nan.any(), nan.long().argmax().reshape(1), idx)
+        return gather(flat, 0, idx).reshape(())
+    if input.ndim == 0:
+        normalize_dims(dim, 0)
+        return _median_t(input.clone(), input.new_zeros((), dtype=_dtype.int64))
+    axis = normalize_dims(dim, input.ndim)[0]
+    n = input.shape[axis]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
+    idx = argsort(input, axis).narrow(axis, (n - 1) // 2, 1)
+    if floating:
+        nan = input.isnan()
+        idx = where(nan.any(axis, keepdim=True), nan.long().argmax(axis, keepdim=True), idx)
+    vals = gather(input, axis, idx)
+    if not keepdim:
+        vals, idx = vals.squeeze(axis), idx.squeeze(axis)
+    return _median_t(vals, idx)

@@ -16,7 +16,7 @@ __all__ = [
     "sigmoid", "tanh", "hardtanh", "hardtanh_", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
     "softsign", "tanhshrink", "softshrink", "hardshrink", "threshold", "prelu", "glu",
     "softmax", "softmin", "log_softmax", "softplus",
-    "normalize", "one_hot", "pairwise_distance", "cosine_similarity",
+    "normalize", "one_hot", "pairwise_distance", "cosine_similarity", "gumbel_softmax",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
 ]
@@ -324,6 +324,20 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be smaller than num_classes.")
     classes = plait.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution: ``softmax((logits + g) / tau)`` with ``g`` standard
+    Gumbel noise; ``hard`` returns one-hot vectors whose gradient is the soft sample's (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -plait.empty_like(logits).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = plait.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # --------------------------------------------------------------------------- losses: shared pieces
