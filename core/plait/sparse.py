@@ -422,8 +422,10 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     if requires_grad or not values.requires_grad:
         values = values.detach()  # a leaf of its own (torch's constructor returns a new leaf)
-    if requires_grad:
-        values.requires_grad_(True)
+        if requires_grad:
+            values.requires_grad_(True)
+    else:  # a non-leaf, as torch's: its own node, so that hooks or retain_grad on it leave the caller's tensor alone
+        values = label(values.view_as(values), "SparseCooTensorWithDimsAndTensorsBackward0")
     return _make_sparse(indices, values, size, bool(is_coalesced) or nnz <= 1)
 
 

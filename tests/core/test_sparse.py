@@ -1,0 +1,443 @@
+"""Sparse COO tensors: construction, coalesce, conversion, products, reductions, softmax, gradients, printing.
+
+Expected numbers were produced by torch 2.13 on the same inputs (torch prints ``torch.`` where plait prints
+``plait.``)."""
+import copy
+import pickle
+
+import pytest
+
+import plait
+from plait.autograd import gradcheck, gradgradcheck
+
+F64 = plait.float64
+
+
+def idx():
+    return plait.tensor([[0, 1, 1, 0], [2, 0, 2, 2]])
+
+
+def uncoalesced(dtype=plait.float32, **kw):
+    """Entries (0,2)=3, (1,0)=4, (1,2)=5, (0,2)=1: a duplicate at (0,2)."""
+    return plait.sparse_coo_tensor(idx(), plait.tensor([3., 4., 5., 1.], dtype=dtype), (2, 3), **kw)
+
+
+def close(a, b, atol=1e-6):
+    b = plait.tensor(b, dtype=a.dtype) if not isinstance(b, plait.Tensor) else b
+    assert a.shape == b.shape, (a.shape, b.shape)
+    assert plait.allclose(a, b, atol=atol, rtol=0), (a, b)
+
+
+# ---------------------------------------------------------------- construction and metadata
+def test_metadata():
+    s = uncoalesced()
+    assert isinstance(s, plait.Tensor)
+    assert s.is_sparse and not plait.zeros(2).is_sparse
+    assert s.layout is plait.sparse_coo and plait.zeros(2).layout is plait.strided
+    assert repr(plait.sparse_coo) == "plait.sparse_coo" and repr(plait.strided) == "plait.strided"
+    assert s.shape == plait.Size([2, 3]) and s.size() == (2, 3) and s.size(1) == 3 and s.size(-2) == 2
+    assert s.dim() == s.ndim == 2 and s.numel() == 6 and len(s) == 2
+    assert s.sparse_dim() == 2 and s.dense_dim() == 0 and s._nnz() == 4
+    assert s.dtype is plait.float32 and s.device == plait.device("cpu")
+    assert not s.is_coalesced() and not s.requires_grad and s.grad_fn is None and s.is_leaf
+    close(s._indices(), [[0, 1, 1, 0], [2, 0, 2, 2]])
+    close(s._values(), [3., 4., 5., 1.])
+
+
+def test_size_inferred_and_lists():
+    s = plait.sparse_coo_tensor(idx(), plait.tensor([3., 4., 5., 1.]))
+    assert s.shape == (2, 3)
+    s = plait.sparse_coo_tensor([[0, 1], [1, 0]], [1., 2.], [2, 2])
+    assert s.shape == (2, 2) and s._indices().dtype is plait.int64
+    hybrid = plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.tensor([[1., 2.], [3., 4.]]))
+    assert hybrid.shape == (2, 2) and hybrid.sparse_dim() == 1 and hybrid.dense_dim() == 1
+
+
+def test_dtype_requires_grad_is_coalesced():
+    s = uncoalesced(dtype=F64)
+    assert plait.sparse_coo_tensor(idx(), plait.tensor([3., 4., 5., 1.]), (2, 3), dtype=F64).dtype is F64
+    leaf = uncoalesced(dtype=F64, requires_grad=True)
+    assert leaf.requires_grad and leaf.is_leaf
+    assert plait.sparse_coo_tensor([[0, 1], [1, 0]], [1., 2.], (2, 2), is_coalesced=True).is_coalesced()
+    assert plait.sparse_coo_tensor([[0], [1]], [1.], (2, 2)).is_coalesced()  # one entry: coalesced, as torch
+    assert not s.is_coalesced()
+
+
+def test_values_requiring_grad_make_a_non_leaf():
+    v = plait.tensor([1., 2.], requires_grad=True)
+    s = plait.sparse_coo_tensor([[0, 1], [1, 0]], v, (2, 2))
+    assert not s.is_leaf and s.grad_fn.name() == "SparseCooTensorWithDimsAndTensorsBackward0"
+    plait.spmm(s, plait.ones(2, 2)).sum().backward()
+    close(v.grad, [2., 2.])
+
+
+def test_constructor_errors():
+    v = plait.tensor([3., 4., 5., 1.])
+    with pytest.raises(RuntimeError, match=r"indices must be sparse_dim x nnz, but got: \[2\]"):
+        plait.sparse_coo_tensor(plait.tensor([0, 1]), v, (2, 3))
+    with pytest.raises(RuntimeError, match="indices and values must have same nnz, but got nnz from indices: 4, "
+                                           "nnz from values: 3"):
+        plait.sparse_coo_tensor(idx(), v[:3], (2, 3))
+    with pytest.raises(RuntimeError, match=r"'len\(size\) == sparse_dim \+ dense_dim' is not satisfied: "
+                                           r"len\(size\) = 1, sparse_dim = 2, dense_dim = 0"):
+        plait.sparse_coo_tensor(idx(), v, (2,))
+    with pytest.raises(RuntimeError, match=r"values has incorrect size, expected \[2, 2\], got \[2, 3\]"):
+        plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.ones(2, 3), (2, 2))
+    with pytest.raises(RuntimeError, match="found negative index -1 for dim 0"):
+        plait.sparse_coo_tensor(plait.tensor([[0, -1, 1, 0], [2, 0, 2, 2]]), v, (2, 3), check_invariants=True)
+    with pytest.raises(RuntimeError, match="size is inconsistent with indices: for dim 1, size is 3 but found "
+                                           "index 5"):
+        plait.sparse_coo_tensor(plait.tensor([[0, 1, 1, 0], [2, 0, 2, 5]]), v, (2, 3))
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
+        plait.sparse_coo_tensor(idx(), plait.tensor([3, 4, 5, 1]), (2, 3), requires_grad=True)
+    # check_invariants=False skips the bound checks (torch's default), the shape checks stay
+    unchecked = plait.sparse_coo_tensor(plait.tensor([[0, 1, 1, 0], [2, 0, 2, 5]]), v, (2, 3),
+                                        check_invariants=False)
+    assert unchecked.shape == (2, 3)
+
+
+# ---------------------------------------------------------------- coalesce and conversion
+def test_coalesce_sums_duplicates():
+    s = uncoalesced()
+    with pytest.raises(RuntimeError, match=r"Cannot get indices on an uncoalesced tensor, please call "
+                                           r"\.coalesce\(\) first"):
+        s.indices()
+    with pytest.raises(RuntimeError, match=r"Cannot get values on an uncoalesced tensor"):
+        s.values()
+    c = s.coalesce()
+    assert c.is_coalesced() and c.coalesce() is c and c._nnz() == 3
+    close(c.indices(), [[0, 1, 1], [2, 0, 2]])
+    close(c.values(), [4., 4., 5.])
+
+
+def test_coalesce_is_differentiable():
+    v = plait.tensor([0.5, -1.0, 2.0, 1.5], dtype=F64, requires_grad=True)
+    assert gradcheck(lambda x: plait.sparse_coo_tensor(idx(), x, (2, 3)).coalesce()._values(), (v,))
+    c = plait.sparse_coo_tensor(idx(), v, (2, 3)).coalesce()
+    assert c.grad_fn.name() == "CoalesceBackward0"
+    close(c.values(), [2., -1., 2.])
+
+
+def test_to_dense():
+    close(uncoalesced().to_dense(), [[0., 0., 4.], [4., 0., 5.]])
+    hybrid = plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.tensor([[1., 2.], [3., 4.]]), (3, 2))
+    close(hybrid.to_dense(), [[1., 2.], [3., 4.], [0., 0.]])
+    assert uncoalesced().to_dense(F64).dtype is F64
+    d = plait.ones(2)
+    assert d.to_dense() is d
+    leaf = uncoalesced(dtype=F64, requires_grad=True)
+    dense = leaf.to_dense()
+    assert dense.grad_fn.name() == "ToDenseBackward0"
+    (dense * plait.arange(6., dtype=F64).reshape(2, 3)).sum().backward()
+    assert leaf.grad.is_sparse
+    close(leaf.grad._values(), [2., 3., 5., 2.])  # each stored value's gradient, under the leaf's indices
+    v = plait.tensor([0.5, -1.0, 2.0, 1.5], dtype=F64, requires_grad=True)
+    assert gradcheck(lambda x: plait.sparse_coo_tensor(idx(), x, (2, 3)).to_dense(), (v,))
+
+
+def test_to_sparse():
+    d = plait.tensor([[0., 1.5, 0.], [2., 0., -1.]])
+    s = d.to_sparse()
+    assert s.is_coalesced() and s.shape == (2, 3)
+    close(s.indices(), [[0, 1, 1], [1, 0, 2]])
+    close(s.values(), [1.5, 2., -1.])
+    s1 = d.to_sparse(1)
+    assert s1.sparse_dim() == 1 and s1.dense_dim() == 1
+    close(s1.indices(), [[0, 1]])
+    close(s1.values(), [[0., 1.5, 0.], [2., 0., -1.]])
+    assert d.to_sparse(dense_dim=1).sparse_dim() == 1
+    empty = plait.zeros(2, 3).to_sparse()
+    assert empty._nnz() == 0 and empty._indices().shape == (2, 0)
+    with pytest.raises(RuntimeError, match=r"dense_to_sparse: sparse_dim argument must be in \[0,2\] range, but 3 "
+                                           "is given"):
+        d.to_sparse(3)
+    with pytest.raises(RuntimeError, match="conversion from Sparse to Sparse with sparse_dim argument "
+                                           r"!=self.sparse_dim\(\) is not supported"):
+        s.to_sparse(1)
+    assert s.to_sparse() is s
+
+
+def test_round_trips():
+    plait.manual_seed(0)
+    d = plait.randn(4, 5, 3, dtype=F64) * (plait.rand(4, 5, 3, dtype=F64) > 0.6)
+    for k in (0, 1, 2, 3):
+        assert plait.equal(d.to_sparse(k).to_dense(), d)
+    assert plait.equal(uncoalesced().coalesce().to_dense(), uncoalesced().to_dense())
+    assert plait.equal(uncoalesced().to_dense().to_sparse().to_dense(), uncoalesced().to_dense())
+
+
+def test_to_sparse_is_differentiable():
+    x = plait.tensor([[0., 1.5, 0.], [2., 0., -1.]], requires_grad=True)
+    y = x.to_sparse()
+    assert y.grad_fn.name() == "ToSparseBackward1"
+    (y.to_dense() * plait.arange(6.).reshape(2, 3)).sum().backward()
+    close(x.grad, [[0., 1., 0.], [3., 0., 5.]])
+
+
+# ---------------------------------------------------------------- shape and arithmetic
+def test_transpose_and_t():
+    s = uncoalesced()
+    st = s.t()
+    assert st.shape == (3, 2) and not st.is_coalesced() and not s.coalesce().t().is_coalesced()
+    close(st._indices(), [[2, 0, 2, 2], [0, 1, 1, 0]])
+    close(st.to_dense(), s.to_dense().t())
+    three = plait.zeros(2, 2, 2).to_sparse()
+    with pytest.raises(RuntimeError, match="t\\(\\) expects a tensor with <= 2 sparse and 0 dense dimensions, but "
+                                           "got 3 sparse and 0 dense dimensions"):
+        three.t()
+
+
+def test_scalar_mul_div_neg_and_sparse_add():
+    c = uncoalesced().coalesce()
+    for out, expected in ((c * 2, [8., 8., 10.]), (2 * c, [8., 8., 10.]), (c / 2, [2., 2., 2.5]),
+                          (-c, [-4., -4., -5.]), (c.mul(plait.tensor(3.)), [12., 12., 15.])):
+        assert out.is_coalesced()
+        close(out.values(), expected)
+    both = c + c
+    assert both.is_coalesced()
+    close(both.values(), [8., 8., 10.])
+    mixed = uncoalesced() + c
+    assert not mixed.is_coalesced()
+    close(mixed.to_dense(), [[0., 0., 8.], [8., 0., 10.]])
+    close((uncoalesced() - c).coalesce().values(), [0., 0., 0.])
+    close(c.add(c, alpha=2).values(), [12., 12., 15.])
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported. Use add\(dense, sparse\) "
+                                           "instead."):
+        c + plait.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"add: expected sizes of 'self' and 'other' to match, but \[2, 3\] != "
+                                           r"\[2\]"):
+        c + plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.ones(2), (2,))
+
+
+def test_to_device_and_dtype():
+    s = uncoalesced()
+    assert s.to(F64).dtype is F64 and s.double().dtype is F64
+    assert s.to("cpu") is s and s.cpu() is s
+    close(s.to(F64).to_dense(), s.to_dense().to(F64))
+
+
+def test_dense_ops_raise():
+    s = uncoalesced()
+    with pytest.raises(NotImplementedError, match="Could not run this operation with arguments from the "
+                                                  "'SparseCPU' backend"):
+        plait.exp(s)
+    with pytest.raises(NotImplementedError, match="needs a dense \\(strided\\) tensor"):
+        s.view(6)
+    with pytest.raises(NotImplementedError, match="SparseCPU"):
+        plait.ones(2, 3) + s
+    with pytest.raises(NotImplementedError, match="multiply by a scalar"):
+        s * plait.ones(2, 3)
+
+
+# ---------------------------------------------------------------- products
+D_ROWS = [[1., 2.], [0.5, -1.], [3., 0.25]]
+V = [0.5, -1.0, 2.0, 1.5]
+
+
+def test_spmm_values_and_gradients_against_torch():
+    v = plait.tensor(V, dtype=F64, requires_grad=True)
+    d = plait.tensor(D_ROWS, dtype=F64, requires_grad=True)
+    out = plait.sparse.mm(plait.sparse_coo_tensor(idx(), v, (2, 3)), d)
+    assert out.grad_fn.name() == "SparseAddmmBackward0"
+    close(out, [[6., 0.5], [5., -1.5]], 1e-12)
+    (out * plait.tensor([[1., -2.], [0.5, 3.]], dtype=F64)).sum().backward()
+    close(v.grad, [2.5, 6.5, 2.25, 2.5], 1e-12)
+    close(d.grad, [[-0.5, -3.], [0., 0.], [3., 2.]], 1e-12)
+
+
+def test_spmm_gradcheck():
+    v = plait.tensor(V, dtype=F64, requires_grad=True)
+    d = plait.tensor(D_ROWS, dtype=F64, requires_grad=True)
+
+    def f(values, dense):
+        return plait.spmm(plait.sparse_coo_tensor(idx(), values, (2, 3)), dense)
+    assert gradcheck(f, (v, d))
+    assert gradgradcheck(f, (v, d))
+    vec = plait.tensor([1., -2., 0.5], dtype=F64, requires_grad=True)
+    assert gradcheck(lambda values, x: plait.sparse_coo_tensor(idx(), values, (2, 3)) @ x, (v, vec))
+
+
+def test_sparse_leaf_gradient_is_sparse():
+    # torch.sparse.mm's gradient of a coalesced sparse leaf: a sparse tensor with the same indices
+    leaf = uncoalesced(dtype=F64).coalesce().detach().requires_grad_()
+    plait.sparse.mm(leaf, plait.tensor(D_ROWS, dtype=F64)).sum().backward()
+    g = leaf.grad
+    assert g.is_sparse and g.is_coalesced()
+    close(g.indices(), [[0, 1, 1], [2, 0, 2]])
+    close(g.values(), [3.25, 3., 3.25], 1e-12)
+    leaf.grad = None
+    assert leaf.grad is None
+
+
+def test_mm_matmul_operator_dispatch():
+    c = uncoalesced().coalesce()
+    d = plait.ones(3, 2)
+    for out in (c @ d, plait.mm(c, d), plait.matmul(c, d), c.mm(d), c.matmul(d), plait.spmm(c, d)):
+        close(out, [[4., 4.], [9., 9.]])
+    close(plait.matmul(c, plait.ones(3)), [4., 9.])
+    close(plait.spmm(plait.ones(2, 3), d), [[3., 3.], [3., 3.]])  # a dense left operand: a dense product
+    close(plait.sparse.addmm(plait.ones(2, 2), c, d, beta=0.5, alpha=2), [[8.5, 8.5], [18.5, 18.5]])
+    close(plait.addmm(plait.ones(2, 2), c, d, beta=0.5, alpha=2), [[8.5, 8.5], [18.5, 18.5]])
+
+
+def test_product_errors():
+    c = uncoalesced().coalesce()
+    hybrid = plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.tensor([[1., 2.], [3., 4.]]), (3, 2))
+    with pytest.raises(RuntimeError, match="addmm: matrices expected, got 1D tensor"):
+        plait.mm(hybrid, plait.ones(2, 2))
+    with pytest.raises(RuntimeError, match=r"addmm: Argument #3 \(dense\): Expected dim 0 size 3, got 2"):
+        plait.mm(c, plait.ones(2, 2))
+    with pytest.raises(NotImplementedError, match="dense one only"):
+        c @ c
+    with pytest.raises(RuntimeError, match="reduce= is supported for sparse CSR tensors only"):
+        plait.sparse.mm(c, plait.ones(3, 2), "sum")
+
+
+# ---------------------------------------------------------------- sum and softmax
+def test_sparse_sum():
+    c = uncoalesced().coalesce()
+    close(plait.sparse.sum(c), 13.)
+    close(plait.sparse.sum(c, (0, 1)), 13.)
+    rows = plait.sparse.sum(c, 1)
+    assert rows.is_sparse and rows.is_coalesced() and rows.shape == (2,)
+    close(rows.indices(), [[0, 1]])
+    close(rows.values(), [4., 9.])
+    cols = plait.sparse.sum(uncoalesced(), 0)
+    close(cols.indices(), [[0, 2]])
+    close(cols.values(), [4., 9.])
+    hybrid = plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.tensor([[1., 2.], [3., 4.]]), (3, 2))
+    close(plait.sparse.sum(hybrid, 0), [4., 6.])
+    assert plait.sparse.sum(c, dtype=F64).dtype is F64
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got "
+                                         r"2\)"):
+        plait.sparse.sum(c, 2)
+    v = plait.tensor(V, dtype=F64, requires_grad=True)
+    assert gradcheck(lambda x: plait.sparse.sum(plait.sparse_coo_tensor(idx(), x, (2, 3)), 0)._values(), (v,))
+
+
+def test_sparse_softmax_against_torch():
+    c = uncoalesced().coalesce()
+    out = plait.sparse.softmax(c, 1)
+    assert out.is_sparse and out.is_coalesced()
+    close(out.indices(), [[0, 1, 1], [2, 0, 2]])
+    close(out.values(), [1.0, 0.2689414213699951, 0.7310585786300049])
+    close(plait.sparse.softmax(uncoalesced(), 0).values(), [0.2689414213699951, 1.0, 0.7310585786300049])
+    close(plait.sparse.log_softmax(c, 1).values(), [0.0, -1.3132616875182228, -0.31326168751822286])
+    close(c.softmax(-1).values(), [1.0, 0.2689414213699951, 0.7310585786300049])
+    hybrid = plait.sparse_coo_tensor(plait.tensor([[0, 1]]), plait.tensor([[1., 2.], [3., 4.]]), (3, 2))
+    close(plait.sparse.softmax(hybrid, 0).values(), [[0.11920292202211755, 0.11920292202211755],
+                                                     [0.8807970779778823, 0.8807970779778823]])
+    close(plait.sparse.softmax(hybrid, 1).values(), plait.tensor([[1., 2.], [3., 4.]]).softmax(1))
+
+
+def test_sparse_softmax_is_stable_and_differentiable():
+    big = plait.sparse_coo_tensor([[0, 0, 1], [0, 1, 1]], [1000., 1001., -1000.], (2, 2))
+    close(plait.sparse.softmax(big, 1).values(), [0.2689414213699951, 0.7310585786300049, 1.0])
+    close(plait.sparse.log_softmax(big, 1).values(), [-1.3132616875182228, -0.31326168751822286, 0.0])
+    v = plait.tensor(V, dtype=F64, requires_grad=True)
+    for fn in (plait.sparse.softmax, plait.sparse.log_softmax):
+        for dim in (0, 1):
+            assert gradcheck(lambda x: fn(plait.sparse_coo_tensor(idx(), x, (2, 3)), dim)._values(), (v,))
+
+
+# ---------------------------------------------------------------- printing and copying
+def test_printing():
+    assert repr(uncoalesced()) == (
+        "tensor(indices=tensor([[0, 1, 1, 0],\n"
+        "                       [2, 0, 2, 2]]),\n"
+        "       values=tensor([3., 4., 5., 1.]),\n"
+        "       size=(2, 3), nnz=4, layout=plait.sparse_coo)")
+    assert repr(uncoalesced(dtype=F64, requires_grad=True)) == (
+        "tensor(indices=tensor([[0, 1, 1, 0],\n"
+        "                       [2, 0, 2, 2]]),\n"
+        "       values=tensor([3., 4., 5., 1.]),\n"
+        "       size=(2, 3), nnz=4, dtype=plait.float64, layout=plait.sparse_coo,\n"
+        "       requires_grad=True)")
+    assert repr(plait.tensor([[0., 1.5, 0.], [2., 0., -1.]]).to_sparse(1)) == (
+        "tensor(indices=tensor([[0, 1]]),\n"
+        "       values=tensor([[ 0.0000,  1.5000,  0.0000],\n"
+        "                      [ 2.0000,  0.0000, -1.0000]]),\n"
+        "       size=(2, 3), nnz=2, layout=plait.sparse_coo)")
+    assert repr(plait.zeros(2, 3).to_sparse()) == (
+        "tensor(indices=tensor([], size=(2, 0)),\n"
+        "       values=tensor([], size=(0,)),\n"
+        "       size=(2, 3), nnz=0, layout=plait.sparse_coo)")
+
+
+def test_copy_and_pickle():
+    s = uncoalesced(dtype=F64, requires_grad=True)
+    for other in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        assert other.is_sparse and other.requires_grad and not other.is_coalesced()
+        assert plait.equal(other.to_dense(), s.to_dense().detach())
+    assert not s.detach().requires_grad
+
+
+# ---------------------------------------------------------------- a graph network
+def _normalized_adjacency(edges, n):
+    """D^-1/2 (A + I) D^-1/2 of an undirected graph, as dense and as sparse COO (both float64)."""
+    a = plait.eye(n, dtype=F64)
+    for i, j in edges:
+        a[i, j] = 1.
+        a[j, i] = 1.
+    scale = a.sum(1).rsqrt()
+    dense = scale.unsqueeze(1) * a * scale.unsqueeze(0)
+    return dense, dense.to_sparse()
+
+
+def _train_gcn(adj, x, labels, steps=5, lr=0.5):
+    plait.manual_seed(3)
+    w1 = (plait.randn(x.shape[1], 8, dtype=F64) * 0.3).requires_grad_()
+    w2 = (plait.randn(8, 3, dtype=F64) * 0.3).requires_grad_()
+    losses = []
+    for _ in range(steps):
+        hidden = plait.spmm(adj, x @ w1).relu()
+        logits = plait.spmm(adj, hidden @ w2)
+        loss = -logits.log_softmax(1).gather(1, labels.unsqueeze(1)).mean()
+        loss.backward()
+        with plait.no_grad():
+            for w in (w1, w2):
+                w -= lr * w.grad
+                w.grad = None
+        losses.append(loss.item())
+    return losses, w1.detach(), w2.detach()
+
+
+def test_two_layer_gcn_trains_like_dense():
+    n = 7
+    edges = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 6), (6, 3), (2, 3)]
+    dense_adj, sparse_adj = _normalized_adjacency(edges, n)
+    assert sparse_adj._nnz() == n + 2 * len(edges)
+    plait.manual_seed(1)
+    x = plait.randn(n, 4, dtype=F64)
+    labels = plait.tensor([0, 0, 0, 1, 1, 2, 2])
+    sparse_losses, s1, s2 = _train_gcn(sparse_adj, x, labels)
+    dense_losses, d1, d2 = _train_gcn(dense_adj, x, labels)
+    assert sparse_losses[-1] < sparse_losses[0]
+    for a, b in zip(sparse_losses, dense_losses):
+        assert abs(a - b) < 1e-10
+    assert plait.allclose(s1, d1, atol=1e-10) and plait.allclose(s2, d2, atol=1e-10)
+
+
+def test_live_against_torch():
+    torch = pytest.importorskip("torch")
+    import warnings
+    rng = [[0, 1, 2, 2, 0, 3], [1, 1, 0, 2, 1, 0]]
+    vals = [0.3, -1.2, 2.0, 0.7, 1.1, -0.4]
+    dense = [[0.5, 1.0], [-2.0, 0.3], [1.5, -0.7]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ts = torch.sparse_coo_tensor(torch.tensor(rng), torch.tensor(vals, dtype=torch.float64), (4, 3))
+    ps = plait.sparse_coo_tensor(plait.tensor(rng), plait.tensor(vals, dtype=F64), (4, 3))
+    td = torch.tensor(dense, dtype=torch.float64, requires_grad=True)
+    pd = plait.tensor(dense, dtype=F64, requires_grad=True)
+    tv = ts.coalesce().detach().requires_grad_()
+    pv = ps.coalesce().detach().requires_grad_()
+    (torch.sparse.mm(tv, td) ** 2).sum().backward()
+    (plait.sparse.mm(pv, pd) ** 2).sum().backward()
+    assert pv.grad.indices().tolist() == tv.grad.coalesce().indices().tolist()
+    assert plait.allclose(pv.grad.values(), plait.tensor(tv.grad.coalesce().values().tolist(), dtype=F64))
+    assert plait.allclose(pd.grad, plait.tensor(td.grad.tolist(), dtype=F64))
+    for dim in (0, 1):
+        expected = torch.sparse.softmax(ts, dim).coalesce().values().tolist()
+        assert plait.allclose(plait.sparse.softmax(ps, dim).values(), plait.tensor(expected, dtype=F64))
+    assert repr(ps).replace("plait.", "torch.") == repr(ts)
