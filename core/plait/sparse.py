@@ -250,6 +250,13 @@ class SparseCOOTensor(Tensor):
 
     __add__ = add
 
+    def __radd__(self, other):
+        """``dense + sparse``: a dense sum (Python asks this subclass's reflected method first)."""
+        if isinstance(other, Tensor):
+            return other + self.to_dense()
+        raise TypeError(f"unsupported operand type(s) for +: '{type(other).__name__}' and a sparse tensor; add a "
+                        "tensor of the same size")
+
     def sub(self, other, *, alpha=1):
         if not isinstance(other, SparseCOOTensor):
             raise RuntimeError("sub(sparse, dense) is not supported. Use sub(dense, sparse) instead.")
@@ -257,10 +264,19 @@ class SparseCOOTensor(Tensor):
 
     __sub__ = subtract = sub
 
+    def __rsub__(self, other):
+        if isinstance(other, Tensor):
+            return other - self.to_dense()
+        raise TypeError(f"unsupported operand type(s) for -: '{type(other).__name__}' and a sparse tensor; subtract "
+                        "from a tensor of the same size")
+
     def matmul(self, other):
         return _sparse_matmul(self, other)
 
-    mm = __matmul__ = _sparse_matmul_method = matmul
+    mm = __matmul__ = matmul
+
+    def __rmatmul__(self, other):
+        return _dense_sparse_matmul(other, self)
 
     def sum(self, dim=None, keepdim=False, dtype=None):
         if keepdim:
@@ -452,7 +468,7 @@ def dense_to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense
 
 
 # ------------------------------------------------------------------ products
-def _sparse_matmul(sparse, dense, op="addmm"):
+def _sparse_matmul(sparse, dense, op="addmm", node_name="MmBackward0"):
     """``sparse @ dense`` for a 2-D sparse matrix (a dense tensor): each stored value scales one row of
     ``dense``, and the rows are scatter-added into the output, so gradients reach the values and ``dense``
     through index_select / index_add."""
@@ -473,22 +489,34 @@ def _sparse_matmul(sparse, dense, op="addmm"):
     picked = dense.index_select(0, col)
     scaled = picked * (values if dense.ndim == 1 else values.unsqueeze(1))
     out = dense.new_zeros((rows,) + tuple(dense.shape[1:])).index_add(0, row, scaled)
-    return label(out, "SparseAddmmBackward0")
+    return label(out, node_name)
+
+
+def _dense_sparse_matmul(dense, sparse):
+    """``dense @ sparse`` as ``(sparse^T @ dense^T)^T``."""
+    if dense.ndim == 1:
+        return _sparse_matmul(sparse.t(), dense)
+    if dense.ndim != 2:
+        raise RuntimeError(f"addmm: matrices expected, got {dense.ndim}D tensor")
+    if sparse.ndim == 2 and dense.shape[1] != sparse.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({dense.shape[0]}x{dense.shape[1]} and "
+                           f"{sparse.shape[0]}x{sparse.shape[1]})")
+    return _sparse_matmul(sparse.t(), dense.t()).t()
 
 
 def mm(mat1, mat2, reduce=None):
     """torch.sparse.mm: a sparse COO matrix times a dense one (a dense result)."""
     if reduce is not None:
         raise RuntimeError("sparse.mm: reduce= is supported for sparse CSR tensors only; plait has COO tensors")
-    if not isinstance(mat1, SparseCOOTensor):
-        from .ops.linalg import mm as dense_mm
-        return dense_mm(mat1, mat2)
-    return _sparse_matmul(mat1, mat2)
+    if isinstance(mat1, SparseCOOTensor):
+        return _sparse_matmul(mat1, mat2, node_name="SparseAddmmBackward0")
+    return spmm(mat1, mat2)
 
 
 def spmm(input, mat2):
-    """torch.spmm: ``input @ mat2`` for a sparse COO ``input`` (or a dense one)."""
-    return mm(input, mat2)
+    """torch.spmm: ``input @ mat2`` with either operand sparse COO (or both dense)."""
+    from .ops.linalg import mm as dense_mm
+    return dense_mm(input, mat2)
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):

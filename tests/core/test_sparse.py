@@ -224,7 +224,8 @@ def test_dense_ops_raise():
     with pytest.raises(NotImplementedError, match="needs a dense \\(strided\\) tensor"):
         s.view(6)
     with pytest.raises(NotImplementedError, match="SparseCPU"):
-        plait.ones(2, 3) + s
+        plait.add(plait.ones(2, 3), s)  # the operator form works: below
+    close(plait.ones(2, 3) + s, [[1., 1., 5.], [5., 1., 6.]])
     with pytest.raises(NotImplementedError, match="multiply by a scalar"):
         s * plait.ones(2, 3)
 
@@ -441,3 +442,47 @@ def test_live_against_torch():
         expected = torch.sparse.softmax(ts, dim).coalesce().values().tolist()
         assert plait.allclose(plait.sparse.softmax(ps, dim).values(), plait.tensor(expected, dtype=F64))
     assert repr(ps).replace("plait.", "torch.") == repr(ts)
+
+
+def test_graph_example_preprocessing_against_torch():
+    """pytorch/examples' gcn/gat data preparation: diag(v).to_sparse() @ dense, an int64 sparse adjacency from a
+    (2, E) edge list, eye + sparse (dense), sparse @ dense @ sparse, then spmm(adj, mm(sparse_features, W))."""
+    edges_t = [[0, 1, 2, 3, 2, 1], [1, 2, 0, 4, 3, 2]]  # the (1, 2) edge twice
+    n, e = 5, 6
+    features = plait.FloatTensor([[1, 0, 1], [0, 1, 0], [1, 1, 1], [0, 0, 1], [1, 0, 0]])
+    scale = 1 / plait.sum(features, dim=1)
+    scale[scale == float("inf")] = 0
+    features = plait.diag(scale).to_sparse() @ features
+    adj = plait.sparse_coo_tensor(edges_t, plait.ones(e), (n, n), dtype=plait.int64)
+    assert adj.dtype is plait.int64
+    adj = plait.eye(n) + adj
+    assert not adj.is_sparse and adj.dtype is plait.float32
+    deg = plait.sqrt(1 / plait.sum(adj, dim=1))
+    deg = plait.diag(deg).to_sparse()
+    adj = deg @ adj @ deg
+    features, adj = features.to_sparse(), adj.to_sparse()
+    close(adj.indices(), [[0, 0, 1, 1, 2, 2, 2, 3, 3, 4], [0, 1, 1, 2, 0, 2, 3, 3, 4, 4]])
+    close(adj.values(), [0.4999999701976776, 0.40824827551841736, 0.3333333134651184, 0.6666666269302368,
+                         0.40824827551841736, 0.3333333134651184, 0.40824827551841736, 0.4999999701976776,
+                         0.7071067690849304, 1.0])
+    w = plait.tensor([[-1.0, -0.6], [-0.2, 0.2], [0.6, 1.0]], requires_grad=True)
+    out = plait.spmm(adj, plait.mm(features, w))
+    assert out.grad_fn.name() == "MmBackward0"
+    out.log_softmax(1)[:, 0].sum().backward()
+    close(out, [[-0.18164964020252228, 0.18164964020252228], [-0.19999997317790985, 0.19999997317790985],
+                [0.09663266688585281, 0.5565645694732666], [-0.40710678696632385, 0.07573588937520981],
+                [-1.0, -0.6000000238418579]])
+    close(w.grad, [[1.5097157955169678, -1.5097159147262573], [0.6415157914161682, -0.6415157914161682],
+                   [1.0332047939300537, -1.0332047939300537]], 1e-5)
+    column_sums = [0.908248245716095, 0.7415815591812134, 0.9999999403953552, 0.908248245716095, 1.7071068286895752]
+    close(plait.mm(plait.ones(2, 5), adj), [column_sums, column_sums])
+    close(plait.ones(5) @ adj, column_sums)
+    close(plait.ones(5, 5) - adj.t(), plait.ones(5, 5) - adj.to_dense().t())
+
+
+def test_dense_sparse_matmul_gradcheck():
+    v = plait.tensor(V, dtype=F64, requires_grad=True)
+    x = plait.tensor([[1., -2.], [0.5, 3.], [2., 1.]], dtype=F64, requires_grad=True)
+    assert gradcheck(lambda values, dense: dense.t() @ plait.sparse_coo_tensor(idx(), values, (2, 3)).t(), (v, x))
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"):
+        plait.ones(2, 3) @ uncoalesced()
