@@ -59,10 +59,14 @@ class SparseCOOTensor(Tensor):
         self._vals.requires_grad_(requires_grad)  # torch's errors for a non-leaf and for integer values
         return self
 
+    def _with_values(self, values):
+        """A sparse tensor with this one's indices over ``values`` (its gradient, for one)."""
+        return _make_sparse(self._idx, values, self._sparse_size, self._coalesced)
+
     @property
     def grad(self):
         g = self._vals.grad
-        return None if g is None else _make_sparse(self._idx, g, self._sparse_size, self._coalesced)
+        return None if g is None else self._with_values(g)
 
     @grad.setter
     def grad(self, g):

@@ -486,3 +486,16 @@ def test_dense_sparse_matmul_gradcheck():
     assert gradcheck(lambda values, dense: dense.t() @ plait.sparse_coo_tensor(idx(), values, (2, 3)).t(), (v, x))
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"):
         plait.ones(2, 3) @ uncoalesced()
+
+
+def test_autograd_grad_and_backward_inputs_with_a_sparse_input():
+    leaf = uncoalesced(dtype=F64).coalesce().detach().requires_grad_()
+    dense = plait.tensor(D_ROWS, dtype=F64, requires_grad=True)
+    out = plait.sparse.mm(leaf, dense).sum()
+    g_sparse, g_dense = plait.autograd.grad(out, (leaf, dense), retain_graph=True)
+    assert g_sparse.is_sparse
+    close(g_sparse.values(), [3.25, 3., 3.25], 1e-12)
+    close(g_dense, [[4., 4.], [0., 0.], [9., 9.]], 1e-12)
+    out.backward(inputs=[leaf])
+    close(leaf.grad.values(), [3.25, 3., 3.25], 1e-12)
+    assert dense.grad is None
