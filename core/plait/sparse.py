@@ -207,7 +207,7 @@ class SparseCOOTensor(Tensor):
             order = list(range(sd))
             order[d0], order[d1] = order[d1], order[d0]
             indices = self._idx.index_select(0, self._idx.new_tensor(order))
-            return _make_sparse(indices, self._vals, tuple(size), False)
+            return _make_sparse(indices, _own_values(self._vals, "TransposeBackward0"), tuple(size), False)
         values = self._vals.transpose(d0 - sd + 1, d1 - sd + 1)
         return _make_sparse(self._idx, values, tuple(size), self._coalesced)
 
@@ -332,6 +332,12 @@ def _rebuild_sparse(indices, values, size, coalesced, requires_grad):
     return out
 
 
+def _own_values(values, node_name):
+    """``values`` as a new tensor object for a derived sparse tensor (sharing memory), linked to the graph when it
+    requires grad, so that marking the new tensor (requires_grad_, retain_grad) leaves the source alone."""
+    return label(values.view_as(values), node_name) if values._requires_grad else values.detach()
+
+
 def _make_sparse(indices, values, size, coalesced):
     """A sparse tensor over already validated parts (no copy)."""
     t = _new(SparseCOOTensor)
@@ -444,8 +450,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         values = values.detach()  # a leaf of its own (torch's constructor returns a new leaf)
         if requires_grad:
             values.requires_grad_(True)
-    else:  # a non-leaf, as torch's: its own node, so that hooks or retain_grad on it leave the caller's tensor alone
-        values = label(values.view_as(values), "SparseCooTensorWithDimsAndTensorsBackward0")
+    else:  # a non-leaf, as torch's
+        values = _own_values(values, "SparseCooTensorWithDimsAndTensorsBackward0")
     return _make_sparse(indices, values, size, bool(is_coalesced) or nnz <= 1)
 
 

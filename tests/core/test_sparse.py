@@ -499,3 +499,15 @@ def test_autograd_grad_and_backward_inputs_with_a_sparse_input():
     out.backward(inputs=[leaf])
     close(leaf.grad.values(), [3.25, 3., 3.25], 1e-12)
     assert dense.grad is None
+
+
+def test_transposed_leaf_passes_gradients_back():
+    leaf = uncoalesced(dtype=F64, requires_grad=True)
+    st = leaf.t()
+    assert not st.is_leaf and st.grad_fn.name() == "TransposeBackward0"
+    (st.to_dense() * plait.arange(6., dtype=F64).reshape(3, 2)).sum().backward()
+    close(leaf.grad._values(), [4., 1., 5., 4.])  # entry (r, c) reads weight [c, r] = 2c + r
+    base = uncoalesced()
+    plain = base.t()
+    plain.requires_grad_()
+    assert plain.requires_grad and plain.is_leaf and not base.requires_grad
