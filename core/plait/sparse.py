@@ -142,7 +142,20 @@ class SparseCOOTensor(Tensor):
         return self._vals
 
     def is_contiguous(self, memory_format=None):
-        raise RuntimeError("is_contiguous is not supported for sparse tensors")
+        return False  # as torch: a sparse tensor has no strided memory
+
+    @property
+    def T(self):
+        return self.t()
+
+    @property
+    def nbytes(self):
+        raise RuntimeError("nbytes is not defined for sparse tensors.  If you want the size of the constituent "
+                           "tensors, add the nbytes of the indices and values.  If you want the size of the  "
+                           "equivalent dense tensor, multiply numel() by element_size()")
+
+    def numpy(self, *, force=False):
+        raise TypeError("can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first.")
 
     # --------------------------------------------------------- conversion
     def detach(self):
@@ -322,7 +335,9 @@ class SparseCOOTensor(Tensor):
         return id(self)
 
     def __bool__(self):
-        raise RuntimeError("Boolean value of a sparse Tensor is ambiguous; call .to_dense() first")
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.to_dense().item())
 
 
 def _rebuild_sparse(indices, values, size, coalesced, requires_grad):

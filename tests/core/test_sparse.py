@@ -228,6 +228,15 @@ def test_dense_ops_raise():
     close(plait.ones(2, 3) + s, [[1., 1., 5.], [5., 1., 6.]])
     with pytest.raises(NotImplementedError, match="multiply by a scalar"):
         s * plait.ones(2, 3)
+    with pytest.raises(TypeError, match=r"can't convert Sparse layout tensor to numpy. Use Tensor.to_dense\(\) "
+                                        "first."):
+        s.numpy()
+    with pytest.raises(RuntimeError, match="nbytes is not defined for sparse tensors"):
+        s.nbytes
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one value is ambiguous"):
+        bool(s)
+    assert not s.is_contiguous() and s.type() == "plait.sparse.FloatTensor"
+    assert plait.equal(s.T.to_dense(), s.to_dense().t())
 
 
 # ---------------------------------------------------------------- products
