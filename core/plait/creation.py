@@ -226,15 +226,41 @@ def _fill(size, value, dtype, device, requires_grad, default=None):
     return _finish(arr, backend, dev, requires_grad, d)
 
 
+def _is_sparse_layout(layout, name, fill_value):
+    """True for ``layout=plait.sparse_coo`` (an all-zero sparse tensor is made instead); torch's errors otherwise."""
+    from . import _layout
+    if layout is None or layout is _layout.strided:
+        return False
+    if not isinstance(layout, _layout.layout):
+        raise TypeError(f"{name}(): argument 'layout' must be plait.layout, not {type(layout).__name__}")
+    if fill_value != 0:
+        raise RuntimeError("full(...) is not implemented for sparse layout")
+    return True
+
+
+def _empty_sparse(size, dtype, device, requires_grad):
+    from .sparse import sparse_coo_tensor
+    size = _size(size)
+    indices = zeros(len(size), 0, dtype=_dtype.int64, device=device)
+    values = zeros(0, dtype=dtype, device=device)
+    return sparse_coo_tensor(indices, values, size, requires_grad=requires_grad)
+
+
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    if layout is not None and _is_sparse_layout(layout, "zeros", 0):
+        return _empty_sparse(size, dtype, device, requires_grad)
     return _fill(size, 0, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    if layout is not None:
+        _is_sparse_layout(layout, "ones", 1)
     return _fill(size, 1, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    if layout is not None and _is_sparse_layout(layout, "empty", 0):
+        return _empty_sparse(size, dtype, device, requires_grad)
     # torch leaves the memory uninitialised; zeros are the deterministic choice here
     return _fill(size, 0, dtype, device, requires_grad)
 

@@ -520,3 +520,17 @@ def test_transposed_leaf_passes_gradients_back():
     plain = base.t()
     plain.requires_grad_()
     assert plain.requires_grad and plain.is_leaf and not base.requires_grad
+
+
+def test_creation_with_sparse_layout():
+    z = plait.zeros(2, 3, layout=plait.sparse_coo)
+    assert repr(z) == ("tensor(indices=tensor([], size=(2, 0)),\n"
+                       "       values=tensor([], size=(0,)),\n"
+                       "       size=(2, 3), nnz=0, layout=plait.sparse_coo)")
+    e = plait.empty(2, 3, layout=plait.sparse_coo, dtype=F64)
+    assert e.is_sparse and e.dtype is F64 and e._nnz() == 0
+    assert not plait.zeros(2, layout=plait.strided).is_sparse
+    with pytest.raises(RuntimeError, match=r"full\(...\) is not implemented for sparse layout"):
+        plait.ones(2, 3, layout=plait.sparse_coo)
+    with pytest.raises(TypeError, match="zeros\\(\\): argument 'layout' must be plait.layout, not int"):
+        plait.zeros(2, 3, layout=3)
