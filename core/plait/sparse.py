@@ -19,8 +19,8 @@ __all__ = ["mm", "addmm", "sum", "softmax", "log_softmax"]
 _DENSE_ONLY = (
     "Could not run this operation with arguments from the 'Sparse{device}' backend: it needs a dense (strided) "
     "tensor, but got a sparse COO tensor. plait's sparse tensors support to_dense(), coalesce(), indices(), "
-    "values(), t(), transpose(), mul/div by a scalar, neg(), sparse + sparse, matmul/mm with a dense right "
-    "operand and the plait.sparse functions; call .to_dense() first")
+    "values(), t(), transpose(), mul/div by a scalar, neg(), sparse + sparse, dense + sparse, matmul/mm and "
+    "the plait.sparse functions; call .to_dense() first")
 
 
 def _dense_only(self):
@@ -498,8 +498,7 @@ def _sparse_matmul(sparse, dense, op="addmm", node_name="MmBackward0"):
     ``dense``, and the rows are scatter-added into the output, so gradients reach the values and ``dense``
     through index_select / index_add."""
     if isinstance(dense, SparseCOOTensor):
-        raise NotImplementedError("matmul: plait multiplies a sparse COO matrix by a dense one only; call "
-                                  ".to_dense() on the right operand")
+        return _sparse_sparse_matmul(sparse, dense)
     if not isinstance(dense, Tensor):
         raise TypeError(f"matmul(): argument 'other' (position 1) must be Tensor, not {type(dense).__name__}")
     if sparse.ndim != 2 or sparse.sparse_dim() != 2:
@@ -515,6 +514,40 @@ def _sparse_matmul(sparse, dense, op="addmm", node_name="MmBackward0"):
     scaled = picked * (values if dense.ndim == 1 else values.unsqueeze(1))
     out = dense.new_zeros((rows,) + tuple(dense.shape[1:])).index_add(0, row, scaled)
     return label(out, node_name)
+
+
+def _sparse_sparse_matmul(left, right):
+    """``left @ right`` for two sparse matrices, a coalesced sparse result: every stored ``(r, k)`` of ``left``
+    pairs with the stored ``(k, c)`` of ``right``'s row ``k``; the pairs are enumerated with vectorised index
+    arithmetic over ``right``'s coalesced (row-sorted) entries, their products summed by ``coalesce``."""
+    from .creation import arange
+    from .ops.shape import stack
+    for operand in (left, right):
+        if operand.ndim != 2 or operand.dense_dim():
+            raise RuntimeError(f"Expected mat{1 if operand is left else 2}_.dim() == 2 to be true, but got false.")
+    (m, inner), (inner2, n) = left._sparse_size, right._sparse_size
+    if inner != inner2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({m}x{inner} and {inner2}x{n})")
+    right = right.coalesce()
+    left_values, right_values = _common_dtype(left._vals, right._vals)
+    left_rows, left_inner = left._idx[0], left._idx[1]
+    right_rows, right_cols = right._idx[0], right._idx[1]
+    with no_grad():
+        per_row = right_rows.new_zeros((inner,)).index_add(0, right_rows, right_rows.new_ones(right_rows.shape))
+        row_start = per_row.cumsum(0) - per_row
+        pairs = per_row.index_select(0, left_inner)  # how many right entries each left entry meets
+        total = int(pairs.sum().item()) if pairs.shape[0] else 0
+        first = pairs.cumsum(0) - pairs  # where each left entry's run of pairs starts
+        live = (pairs > 0).nonzero().reshape(-1)
+        starts = pairs.new_zeros((total,)).index_add(0, first.index_select(0, live), pairs.new_ones(live.shape))
+        left_entry = live.index_select(0, starts.cumsum(0) - 1)
+        offset = arange(total, device=pairs.device) - first.index_select(0, left_entry)
+        right_entry = row_start.index_select(0, left_inner.index_select(0, left_entry)) + offset
+    values = left_values.index_select(0, left_entry) * right_values.index_select(0, right_entry)
+    indices = stack([left_rows.index_select(0, left_entry), right_cols.index_select(0, right_entry)])
+    out = _make_sparse(indices, values, (m, n), total <= 1).coalesce()
+    label(out._vals, "SparseSparseMatmulBackward0")
+    return out
 
 
 def _dense_sparse_matmul(dense, sparse):

@@ -297,8 +297,10 @@ def test_product_errors():
         plait.mm(hybrid, plait.ones(2, 2))
     with pytest.raises(RuntimeError, match=r"addmm: Argument #3 \(dense\): Expected dim 0 size 3, got 2"):
         plait.mm(c, plait.ones(2, 2))
-    with pytest.raises(NotImplementedError, match="dense one only"):
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"):
         c @ c
+    with pytest.raises(RuntimeError, match=r"Expected mat2_.dim\(\) == 2 to be true, but got false."):
+        plait.sparse.mm(c, plait.sparse_coo_tensor([[0, 1]], [2., -1.], (2,)))
     with pytest.raises(RuntimeError, match="reduce= is supported for sparse CSR tensors only"):
         plait.sparse.mm(c, plait.ones(3, 2), "sum")
 
@@ -534,3 +536,26 @@ def test_creation_with_sparse_layout():
         plait.ones(2, 3, layout=plait.sparse_coo)
     with pytest.raises(TypeError, match="zeros\\(\\): argument 'layout' must be plait.layout, not int"):
         plait.zeros(2, 3, layout=3)
+
+
+def test_sparse_times_sparse_against_torch():
+    av = plait.tensor([3., 4., 5., 1.], requires_grad=True)
+    bv = plait.tensor([2., -1., 0.5], requires_grad=True)
+    a = plait.sparse_coo_tensor(idx(), av, (2, 3))
+    b = plait.sparse_coo_tensor([[0, 2, 2], [1, 0, 1]], bv, (3, 2))
+    for out in (plait.sparse.mm(a, b), a @ b, plait.mm(a, b), plait.matmul(a, b)):
+        assert out.is_sparse and out.is_coalesced() and out.shape == (2, 2)
+        close(out.indices(), [[0, 0, 1, 1], [0, 1, 0, 1]])
+        close(out.values(), [-4., 2., -5., 10.5])
+    out = plait.sparse.mm(a, b)
+    assert out.grad_fn.name() == "SparseSparseMatmulBackward0"
+    (out.to_dense() * plait.tensor([[1., 2.], [3., 4.]])).sum().backward()
+    close(av.grad, [0., 8., -1., 0.])
+    close(bv.grad, [16., 19., 28.])
+    empty = a @ plait.zeros(3, 2).to_sparse()
+    assert empty._nnz() == 0 and empty.shape == (2, 2)
+    v = plait.tensor(V, dtype=F64, requires_grad=True)
+    w = plait.tensor([2., -1., 0.5], dtype=F64, requires_grad=True)
+    assert gradcheck(lambda x, y: plait.sparse.mm(plait.sparse_coo_tensor(idx(), x, (2, 3)),
+                                                  plait.sparse_coo_tensor([[0, 2, 2], [1, 0, 1]], y, (3, 2))
+                                                  ).to_dense(), (v, w))

@@ -83,8 +83,8 @@ def _promote(a, b, name):
 
 def matmul(input, other):
     a, b = _promote(input, other, "matmul")
-    if a.layout is not b.layout:  # one operand sparse COO (both sparse: the dense path raises)
-        return a.matmul(b) if b.layout is strided else b.__rmatmul__(a)
+    if a.layout is not strided or b.layout is not strided:  # a sparse COO operand
+        return a.matmul(b) if a.layout is not strided else b.__rmatmul__(a)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
                            f"{b.ndim}D")
