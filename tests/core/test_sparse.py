@@ -559,3 +559,35 @@ def test_sparse_times_sparse_against_torch():
     assert gradcheck(lambda x, y: plait.sparse.mm(plait.sparse_coo_tensor(idx(), x, (2, 3)),
                                                   plait.sparse_coo_tensor([[0, 2, 2], [1, 0, 1]], y, (3, 2))
                                                   ).to_dense(), (v, w))
+
+
+def test_save_and_load(tmp_path):
+    s = uncoalesced(dtype=F64)
+    path = tmp_path / "sparse.pt"
+    plait.save({"adj": s, "coalesced": s.coalesce(), "leaf": uncoalesced(requires_grad=True)}, path)
+    back = plait.load(path)
+    assert back["adj"].is_sparse and not back["adj"].is_coalesced() and back["adj"].dtype is F64
+    assert plait.equal(back["adj"]._indices(), s._indices()) and plait.equal(back["adj"]._values(), s._values())
+    assert back["coalesced"].is_coalesced()
+    assert plait.equal(back["coalesced"].to_dense(), s.to_dense())
+    assert not back["leaf"].requires_grad  # as torch: a sparse tensor's values are saved without their grad flag
+
+
+def test_save_and_load_with_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    import warnings
+    path = tmp_path / "sparse.pt"
+    plait.save({"adj": uncoalesced()}, path)
+    theirs = torch.load(path, weights_only=True)["adj"]
+    assert theirs.layout is torch.sparse_coo and not theirs.is_coalesced()
+    assert theirs.to_dense().tolist() == uncoalesced().to_dense().tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.save({"adj": torch.sparse_coo_tensor([[0, 1, 1, 0], [2, 0, 2, 2]], [3., 4., 5., 1.], (2, 3)),
+                    "csr": torch.ones(2, 2).to_sparse_csr()}, path)
+    with pytest.raises(plait.serialization.CheckpointError, match="layout 'torch.sparse_csr', which plait does not "
+                                                                  "support"):
+        plait.load(path)
+    torch.save({"adj": torch.sparse_coo_tensor([[0, 1, 1, 0], [2, 0, 2, 2]], [3., 4., 5., 1.], (2, 3))}, path)
+    mine = plait.load(path)["adj"]
+    assert mine.is_sparse and plait.equal(mine.to_dense(), uncoalesced().to_dense())
