@@ -206,6 +206,8 @@ Tensor.isclose = lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False: is
                                                                                          equal_nan)
 Tensor.equal = lambda self, other: equal(self, other)
 Tensor.to_sparse = sparse.dense_to_sparse
+Tensor.to_sparse_coo = lambda self: sparse.dense_to_sparse(self)
+Tensor.sparse_mask = sparse.sparse_mask
 Tensor.to_dense = lambda self, dtype=None: self if dtype is None else self.to(dtype)
 
 __version__ = "0.1.0"

@@ -198,6 +198,9 @@ class SparseCOOTensor(Tensor):
                                "!=self.sparse_dim() is not supported")
         return self
 
+    def to_sparse_coo(self):
+        return self
+
     # --------------------------------------------------------- shape
     def t(self):
         if self.sparse_dim() > 2 or self.dense_dim() > 0:
@@ -490,6 +493,20 @@ def dense_to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense
         positions = stored.nonzero().reshape(-1)
     values = label(blocks.index_select(0, positions), "ToSparseBackward1")
     return _make_sparse(_unravel(positions, sparse_shape), values, tuple(self.shape), True)
+
+
+def sparse_mask(self, mask):
+    """``Tensor.sparse_mask``: this dense tensor's entries (or slices) at ``mask``'s indices, as a sparse tensor
+    with those indices (coalesced when ``mask`` is); differentiable to the dense tensor."""
+    if not isinstance(mask, SparseCOOTensor):
+        raise RuntimeError(f"sparse_mask expects mask to be sparse COO, got layout={mask.layout!r}")
+    if tuple(self.shape) != mask._sparse_size:
+        raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size {list(self.shape)} but "
+                           f"mask has size {list(mask._sparse_size)}")
+    sparse_shape = mask._sparse_size[:mask.sparse_dim()]
+    blocks = self.reshape((math.prod(sparse_shape),) + tuple(self.shape[len(sparse_shape):]))
+    values = blocks.index_select(0, _linear_index(mask._idx, sparse_shape))
+    return _make_sparse(mask._idx, label(values, "SparseMaskBackward0"), mask._sparse_size, mask._coalesced)
 
 
 # ------------------------------------------------------------------ products

@@ -154,7 +154,7 @@ def test_to_sparse():
     with pytest.raises(RuntimeError, match="conversion from Sparse to Sparse with sparse_dim argument "
                                            r"!=self.sparse_dim\(\) is not supported"):
         s.to_sparse(1)
-    assert s.to_sparse() is s
+    assert s.to_sparse() is s and s.to_sparse_coo() is s
 
 
 def test_round_trips():
@@ -591,3 +591,20 @@ def test_save_and_load_with_torch(tmp_path):
     torch.save({"adj": torch.sparse_coo_tensor([[0, 1, 1, 0], [2, 0, 2, 2]], [3., 4., 5., 1.], (2, 3))}, path)
     mine = plait.load(path)["adj"]
     assert mine.is_sparse and plait.equal(mine.to_dense(), uncoalesced().to_dense())
+
+
+def test_sparse_mask_and_to_sparse_coo():
+    d = plait.arange(6., dtype=F64).reshape(2, 3).requires_grad_()
+    masked = d.sparse_mask(uncoalesced())
+    assert not masked.is_coalesced()
+    close(masked._indices(), [[0, 1, 1, 0], [2, 0, 2, 2]])
+    close(masked._values(), [2., 3., 5., 2.])
+    assert d.sparse_mask(uncoalesced().coalesce()).is_coalesced()
+    masked.to_dense().sum().backward()
+    close(d.grad, [[0., 0., 2.], [1., 0., 1.]])
+    with pytest.raises(RuntimeError, match=r"sparse_mask\(\): operands have incompatible sizes; self has size "
+                                           r"\[2, 3\] but mask has size \[2\]"):
+        d.sparse_mask(plait.sparse_coo_tensor([[0]], [1.], (2,)))
+    coo = plait.arange(6.).reshape(2, 3).to_sparse_coo()
+    close(coo.indices(), [[0, 0, 1, 1, 1], [1, 2, 0, 1, 2]])
+    close(coo.values(), [1., 2., 3., 4., 5.])
