@@ -334,8 +334,10 @@ class SparseCOOTensor(Tensor):
         return _rebuild_sparse, (self._idx, self._vals.detach(), self._sparse_size, self._coalesced,
                                  self._vals._requires_grad)
 
-    def __hash__(self):
-        return id(self)
+    def __format__(self, spec):
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __bool__(self):
         if self.numel() != 1:

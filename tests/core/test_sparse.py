@@ -370,6 +370,7 @@ def test_printing():
         "       values=tensor([[ 0.0000,  1.5000,  0.0000],\n"
         "                      [ 2.0000,  0.0000, -1.0000]]),\n"
         "       size=(2, 3), nnz=2, layout=plait.sparse_coo)")
+    assert f"{uncoalesced()}" == repr(uncoalesced()) == str(uncoalesced())
     assert repr(plait.zeros(2, 3).to_sparse()) == (
         "tensor(indices=tensor([], size=(2, 0)),\n"
         "       values=tensor([], size=(0,)),\n"
