@@ -58,6 +58,9 @@ from ._settings import (use_deterministic_algorithms, are_deterministic_algorith
                         get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision,
                         set_num_threads, get_num_threads)
 from .serialization import save, load  # noqa: E402
+from ._layout import layout, strided, sparse_coo  # noqa: E402
+from . import sparse  # noqa: E402  (sparse COO tensors; torch.sparse's functions)
+from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 from . import utils  # noqa: E402,F401  (plait.utils.data, as torch.utils.data)
 from . import distributed  # noqa: E402,F401  (collectives over MPI; mpi4py is imported on init_process_group)
 from . import multiprocessing  # noqa: E402,F401  (Python's multiprocessing with shared-memory tensors)
@@ -221,6 +224,10 @@ Tensor.allclose = lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False: a
 Tensor.isclose = lambda self, other, rtol=1e-05, atol=1e-08, equal_nan=False: isclose(self, other, rtol, atol,
                                                                                          equal_nan)
 Tensor.equal = lambda self, other: equal(self, other)
+Tensor.to_sparse = sparse.dense_to_sparse
+Tensor.to_sparse_coo = lambda self: sparse.dense_to_sparse(self)
+Tensor.sparse_mask = sparse.sparse_mask
+Tensor.to_dense = lambda self, dtype=None: self if dtype is None else self.to(dtype)
 
 __version__ = "0.1.0"
 

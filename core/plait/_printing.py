@@ -163,17 +163,24 @@ def _add_suffixes(tensor_str, suffixes, indent, force_newline):
     return "".join(parts)
 
 
-def tensor_str(t, prefix="tensor("):
+def autograd_suffixes(t):
+    if t.grad_fn is not None:
+        return [f"grad_fn=<{t.grad_fn.name()}>"]
+    return ["requires_grad=True"] if t.requires_grad else []
+
+
+def tensor_str(t, prefix="tensor(", inner=False):
+    """``inner``: a sparse tensor's indices/values, whose device, dtype and autograd state the outer one prints."""
     indent = len(prefix)
     suffixes = []
-    if t._device.type != "cpu":
+    if t._device.type != "cpu" and not inner:
         suffixes.append(f"device='{t._device}'")
     implicit = t.dtype in (_dtype.default_float.value, _dtype.int64, _dtype.bool_)
     if t.numel() == 0:
         body = "[]"
-        if t.shape != (0,):
+        if t.shape != (0,) or inner:
             suffixes.append(f"size={tuple(t.shape)}")
-        if t.dtype is not _dtype.default_float.value:
+        if t.dtype is not _dtype.default_float.value and not inner:
             suffixes.append(f"dtype={t.dtype!r}")
     else:
         summarize = t.numel() > PRINT_OPTS.threshold
@@ -182,10 +189,8 @@ def tensor_str(t, prefix="tensor("):
         flat = _flatten(nested) if isinstance(nested, list) else [nested]
         fmt = _Formatter(flat, floating)
         body = _nested_str(nested, t.shape, indent, summarize, fmt)
-        if not implicit:
+        if not implicit and not inner:
             suffixes.append(f"dtype={t.dtype!r}")
-    if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t.requires_grad:
-        suffixes.append("requires_grad=True")
+    if not inner:
+        suffixes.extend(autograd_suffixes(t))
     return _add_suffixes(prefix + body, suffixes, indent, force_newline=False)

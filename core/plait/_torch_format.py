@@ -232,6 +232,37 @@ def _set_state(obj, state):
     return obj
 
 
+def get_layout(name):
+    """torch.serialization._get_layout: a pickled ``torch.<layout>`` name."""
+    from . import _layout
+    layouts = {"torch.strided": _layout.strided, "torch.sparse_coo": _layout.sparse_coo}
+    if name not in layouts:
+        raise Invalid(f"it holds a tensor of layout {_short(name)}, which plait does not support (plait has "
+                      "torch.strided and torch.sparse_coo)", lead="cannot be loaded")
+    return layouts[name]
+
+
+def rebuild_sparse_tensor(layout, data):
+    """torch._utils._rebuild_sparse_tensor for the COO layout: ``(indices, values, size[, is_coalesced])``, whose
+    invariants are checked as torch checks loaded sparse tensors."""
+    from . import _layout
+    from .sparse import sparse_coo_tensor
+    from .tensor import Tensor
+    if layout is not _layout.sparse_coo:
+        raise Invalid(f"a sparse tensor of layout {layout!r}, which plait does not support", lead="cannot be loaded")
+    if not (isinstance(data, tuple) and len(data) in (3, 4) and isinstance(data[0], Tensor)
+            and isinstance(data[1], Tensor) and isinstance(data[2], tuple)):
+        raise Invalid(f"a sparse COO tensor is rebuilt from {_short(data)}, not (indices, values, size[, "
+                      "is_coalesced])")
+    indices, values, size = data[:3]
+    coalesced = bool(data[3]) if len(data) == 4 else None
+    try:
+        return sparse_coo_tensor(indices, values.detach(), size, requires_grad=values.requires_grad,
+                                 check_invariants=True, is_coalesced=coalesced)
+    except RuntimeError as exc:
+        raise Invalid(f"a sparse COO tensor is invalid: {exc}") from None
+
+
 def _unsupported_rebuild(what):
     def refuse(*args, **kwargs):
         raise Invalid(f"it holds {what}, which plait does not support", lead="cannot be loaded")
@@ -283,9 +314,11 @@ def torch_globals():
         "torch._utils._rebuild_parameter": rebuild_parameter,
         "torch._utils._rebuild_parameter_with_state": rebuild_parameter_with_state,
         "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
+        "torch._utils._rebuild_sparse_tensor": rebuild_sparse_tensor,
+        "torch.serialization._get_layout": get_layout,
         "torch.UntypedStorage": StorageType("UntypedStorage", _dtype.uint8),
     }
-    for what, names in (("quantized tensors", ("_rebuild_qtensor",)), ("sparse tensors", ("_rebuild_sparse_tensor",)),
+    for what, names in (("quantized tensors", ("_rebuild_qtensor",)),
                         ("meta tensors (no data)", ("_rebuild_meta_tensor_no_storage",)),
                         ("nested tensors", ("_rebuild_nested_tensor",)),
                         ("a wrapper tensor subclass", ("_rebuild_wrapper_subclass",)),
@@ -789,6 +822,8 @@ REBUILD_PARAMETER = TorchName("torch._utils", "_rebuild_parameter", rebuild_para
 REBUILD_PARAMETER_WITH_STATE = TorchName("torch._utils", "_rebuild_parameter_with_state",
                                          rebuild_parameter_with_state)
 REBUILD_FROM_TYPE_V2 = TorchName("torch._tensor", "_rebuild_from_type_v2", rebuild_from_type_v2)
+REBUILD_SPARSE_TENSOR = TorchName("torch._utils", "_rebuild_sparse_tensor", rebuild_sparse_tensor)
+GET_LAYOUT = TorchName("torch.serialization", "_get_layout", get_layout)
 
 
 def _device_class():
@@ -842,6 +877,7 @@ def pickler_class(pickle_module):
                         f"{getattr(pickle_module, '__name__', pickle_module)!r}.Pickler does not")
     from .tensor import Tensor, Size
     from .device import device
+    from . import _layout
 
     class TorchCompatiblePickler(base):
         dispatch = dict(base.dispatch)
@@ -860,8 +896,13 @@ def pickler_class(pickle_module):
 
         def reducer_override(self, obj):
             if isinstance(obj, Tensor):
+                if obj.layout is not _layout.strided:  # sparse COO: its two dense tensors, as torch writes it
+                    return REBUILD_SPARSE_TENSOR, (obj.layout, (obj._indices(), obj._values().detach(),
+                                                                Size(obj.shape), obj.is_coalesced()))
                 return self._reduce_tensor(obj)
             kind = type(obj)
+            if kind is _layout.layout:
+                return GET_LAYOUT, (f"torch.{obj.name}",)
             if kind is device:
                 return TORCH_DEVICE, ((obj.type,) if obj.index is None else (obj.type, obj.index))
             if kind is Size:

@@ -270,18 +270,61 @@ def _fill(size, value, dtype, device, requires_grad, default=None):
     return _finish(arr, backend, dev, requires_grad, d)
 
 
+def _is_sparse_layout(layout, name, fill_value):
+    """True for ``layout=plait.sparse_coo`` (an all-zero sparse tensor is made instead); torch's errors otherwise."""
+    from . import _layout
+    if layout is None or layout is _layout.strided:
+        return False
+    if not isinstance(layout, _layout.layout):
+        raise TypeError(f"{name}(): argument 'layout' must be plait.layout, not {type(layout).__name__}")
+    if fill_value != 0:
+        raise RuntimeError("full(...) is not implemented for sparse layout")
+    return True
+
+
+def _empty_sparse(size, dtype, device, requires_grad):
+    from .sparse import sparse_coo_tensor
+    size = _size(size)
+    indices = zeros(len(size), 0, dtype=_dtype.int64, device=device)
+    values = zeros(0, dtype=dtype, device=device)
+    return sparse_coo_tensor(indices, values, size, requires_grad=requires_grad)
+
+
+def _into(out, result, name):
+    """``out=``: write ``result`` into ``out`` (same shape and dtype: plait cannot resize a tensor) and return it."""
+    if out is None:
+        return result
+    if tuple(out.shape) != tuple(result.shape) or out.dtype is not result.dtype:
+        raise RuntimeError(f"{name}(): out= must be a tensor of the result's shape {list(result.shape)} and dtype "
+                           f"{result.dtype}, got shape {list(out.shape)} and dtype {out.dtype} (plait does not "
+                           f"resize out tensors)")
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        out.copy_(result)
+    return out
+
+
 def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return _fill(_size_arg("zeros", shape, size), 0, dtype, device, requires_grad)
+    size = _size_arg("zeros", shape, size)
+    if layout is not None and _is_sparse_layout(layout, "zeros", 0):
+        return _empty_sparse(size, dtype, device, requires_grad)
+    return _into(out, _fill(size, 0, dtype, device, requires_grad), "zeros")
 
 
 def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    return _fill(_size_arg("ones", shape, size), 1, dtype, device, requires_grad)
+    if layout is not None:
+        _is_sparse_layout(layout, "ones", 1)
+    return _into(out, _fill(_size_arg("ones", shape, size), 1, dtype, device, requires_grad), "ones")
 
 
 def empty(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           memory_format=None):
+    """As torch's; ``memory_format`` is a stride hint, and plait's tensors have no strides to set."""
+    size = _size_arg("empty", shape, size)
+    if layout is not None and _is_sparse_layout(layout, "empty", 0):
+        return _empty_sparse(size, dtype, device, requires_grad)
     # torch leaves the memory uninitialised; zeros are the deterministic choice here
-    return _fill(_size_arg("empty", shape, size), 0, dtype, device, requires_grad)
+    return _into(out, _fill(size, 0, dtype, device, requires_grad), "empty")
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):

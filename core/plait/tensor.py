@@ -5,7 +5,7 @@ API namespace as ``t._backend.xp`` without any lookup or plugin hook."""
 import warnings
 import weakref
 
-from . import _dtype
+from . import _dtype, _layout
 from .autograd import graph as _graph
 from .autograd.grad_mode import state as _grad_state
 from .device import device as _device_cls
@@ -197,8 +197,10 @@ class Tensor:
     def is_mps(self):
         return self._device.type == "mps"
 
-    # plait has only dense, strided tensors holding real values: no meta, sparse, quantized, oneDNN-layout,
+    # sparse COO tensors are plait.sparse.SparseCOOTensor, which overrides layout and is_sparse; otherwise plait
+    # has only dense, strided tensors holding real values: no meta, sparse CSR, quantized, oneDNN-layout,
     # nested or conjugate/negative-view tensors, and no XLA/IPU/Vulkan/MTIA/MAIA devices
+    layout = _layout.strided
     is_meta = is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = property(lambda self: False)
     is_xla = is_ipu = is_vulkan = is_mtia = is_maia = property(lambda self: False)
 

@@ -297,3 +297,12 @@ def test_arrays_of_unsupported_dtypes_are_refused_clearly():
     for make in (plait.as_tensor, plait.tensor, plait.from_numpy):
         with pytest.raises(TypeError, match="can't convert an array of dtype .*uint16.* supported dtypes are: bool"):
             make(np.zeros(3, dtype=np.uint16))
+
+
+def test_out_argument_of_zeros_ones_empty_writes_into_the_given_tensor():
+    out = plait.full((2, 3), 7.0)
+    assert plait.zeros(2, 3, out=out) is out and out.tolist() == [[0.0] * 3] * 2
+    assert plait.ones(size=(2, 3), out=out) is out and out.tolist() == [[1.0] * 3] * 2
+    assert plait.empty(2, 3, out=out) is out
+    with pytest.raises(RuntimeError, match=r"zeros\(\): out= must be a tensor of the result's shape \[3\]"):
+        plait.zeros(3, out=plait.ones(2))

@@ -4,6 +4,7 @@ from .graph import Node, AccumulateGrad, Op
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from . import engine as _engine
+from .._layout import strided
 
 __all__ = ["backward", "grad", "Variable", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck", "GradcheckError", "Node",
@@ -86,7 +87,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     non_leaves = []
     if inputs is not None:
         from .graph import grad_accumulator
-        inputs = _as_list(inputs)
+        inputs = [_differentiable_part(t) for t in _as_list(inputs)]
         only = {grad_accumulator(t) for t in inputs if t.grad_fn is None}
         non_leaves = [t for t in inputs if t.grad_fn is not None]  # their .grad is filled too, as in torch
         capture = _capture_map(non_leaves)
@@ -103,7 +104,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad)."""
     outputs = _as_list(outputs)
-    inputs_list = _as_list(inputs)
+    given_inputs = _as_list(inputs)
+    inputs_list = [_differentiable_part(t) for t in given_inputs]
     grad_outputs = _as_list(grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
@@ -129,5 +131,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = _engine._sum_to(g, t.shape)
         if g is not None and not create_graph:
             g = g.detach()
+        if g is not None and given_inputs[i] is not t:  # a sparse input: its gradient is sparse too
+            g = given_inputs[i]._with_values(g)
         out.append(g)
     return tuple(out)
+
+
+def _differentiable_part(t):
+    """The tensor autograd differentiates for input ``t``: a sparse COO tensor's values, else ``t``."""
+    return t if t.layout is strided else t._values()

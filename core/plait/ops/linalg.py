@@ -2,6 +2,7 @@
 import math
 
 from .. import _dtype
+from .._layout import strided
 from ..autograd.graph import Op
 from ._common import Tensor, check_same_device, label, needs_other
 
@@ -82,6 +83,8 @@ def _promote(a, b, name):
 
 def matmul(input, other):
     a, b = _promote(input, other, "matmul")
+    if a.layout is not strided or b.layout is not strided:  # a sparse COO operand
+        return a.matmul(b) if a.layout is not strided else b.__rmatmul__(a)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
                            f"{b.ndim}D")
@@ -160,6 +163,9 @@ ger = outer
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     a, b = _promote(mat1, mat2, "addmm")
+    if a.layout is not strided:
+        from ..sparse import addmm as sparse_addmm
+        return sparse_addmm(input, a, b, beta=beta, alpha=alpha)
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor" if a.ndim != 2 else
                            f"mat2 must be a matrix, got {b.ndim}-D tensor")
