@@ -1,0 +1,87 @@
+"""Assembling the ONNX graph: nodes, initializers, value names (with the ``onnx`` package's helpers)."""
+from ..tensor import Tensor
+from ._recorder import Value
+
+_ONNX_TYPES = {"float32": "FLOAT", "float64": "DOUBLE", "float16": "FLOAT16", "bfloat16": "BFLOAT16",
+               "int64": "INT64", "int32": "INT32", "int16": "INT16", "int8": "INT8", "uint8": "UINT8",
+               "bool": "BOOL"}
+
+
+class UnsupportedOperatorError(RuntimeError):
+    """An op ran during export that has no ONNX mapping in the target opset."""
+
+
+def onnx_type(onnx, dtype):
+    try:
+        return getattr(onnx.TensorProto, _ONNX_TYPES[dtype.name])
+    except KeyError:
+        raise UnsupportedOperatorError(f"plait.onnx.export: dtype {dtype} has no ONNX equivalent") from None
+
+
+class Builder:
+    def __init__(self, onnx, opset, resolve, fold):
+        import numpy as np
+        self.onnx, self.np, self.opset = onnx, np, opset
+        self.resolve = resolve  # Tensor -> Value (a module's parameters, named by the recorder)
+        self.fold = fold
+        self.nodes = []
+        self.initializers = {}  # name -> numpy array (insertion order: first use)
+        self._count = 0
+
+    def fresh(self, prefix):
+        self._count += 1
+        return f"/{prefix}_{self._count}"
+
+    def name(self, v):
+        """The ONNX name of a Value, registering its initializer on first use."""
+        if v.constant and v.name not in self.initializers:
+            self.initializers[v.name] = v.array
+        return v.name
+
+    def node(self, op_type, inputs, outputs=1, domain=None, **attrs):
+        names = [self.name(self.resolve(i) if isinstance(i, Tensor) else i) if not isinstance(i, str) else i
+                 for i in inputs]
+        if isinstance(outputs, int):
+            outputs = [self.fresh(op_type) for _ in range(outputs)]
+        attrs = {k: v for k, v in attrs.items() if v is not None}
+        self.nodes.append(self.onnx.helper.make_node(op_type, names, outputs, name=outputs[0] + "_node",
+                                                      **attrs))
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def const(self, values, np_dtype):
+        self._count += 1
+        name = f"onnx::const_{self._count}"
+        self.initializers[name] = self.np.asarray(values, dtype=np_dtype)
+        return name
+
+    def ints(self, values):
+        return self.const(list(values), self.np.int64)
+
+    def scalar(self, value, dtype):
+        return self.const(value, self.np_dtype(dtype))
+
+    def np_dtype(self, dtype):
+        return self.np.dtype("bool" if dtype.name == "bool" else dtype.name)
+
+    def onnx_type(self, dtype):
+        return onnx_type(self.onnx, dtype)
+
+    def operand(self, x, dtype):
+        """An input of an elementwise op with result type ``dtype``: a Value (cast when it differs) or a
+        Python number (a constant of that type)."""
+        if isinstance(x, Value):
+            if x.dtype is dtype:
+                return self.name(x)
+            return self.node("Cast", [x], to=self.onnx_type(dtype))
+        return self.scalar(x, dtype)
+
+    def reduce(self, op_type, x, axes, keepdims, outputs=1):
+        """A Reduce* node over ``axes`` (None: all) in this opset's form (axes became an input in opset 13
+        for ReduceSum and in 18 for the others)."""
+        takes_input = op_type == "ReduceSum" or self.opset >= 18
+        if axes is None:
+            return self.node(op_type, [x], outputs, keepdims=int(keepdims))
+        axes = list(axes)
+        if takes_input:
+            return self.node(op_type, [x, self.ints(axes)], outputs, keepdims=int(keepdims))
+        return self.node(op_type, [x], outputs, axes=axes, keepdims=int(keepdims))

@@ -1,0 +1,152 @@
+"""Running the model under the recorder and turning the record into an ONNX ModelProto."""
+from ..autograd.graph import trace_state
+from ..autograd.grad_mode import no_grad
+from ._builder import Builder, UnsupportedOperatorError
+from ._modules import CONVERTERS as MODULE_CONVERTERS
+from ._ops import CONVERTERS as OP_CONVERTERS
+from ._recorder import Recorder, Value
+
+
+def _run_recorded(model, args, kwargs, recorder):
+    handles = []
+    was_training = model.training
+    try:
+        for path, module in model.named_modules():
+            handles.append(module.register_forward_pre_hook(recorder.pre_hook(path)))
+            handles.append(module.register_forward_hook(recorder.post_hook(path)))
+        model.eval()
+        with no_grad():
+            trace_state.recorder = recorder
+            trace_state.active = True
+            try:
+                return model(*args, **kwargs)
+            finally:
+                trace_state.active = False
+                trace_state.recorder = None
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+
+
+def _symbolic_dims(dynamic_axes, name):
+    axes = (dynamic_axes or {}).get(name)
+    if axes is None:
+        return {}
+    if isinstance(axes, dict):
+        return {int(a): str(n) for a, n in axes.items()}
+    return {int(a): f"{name}_dynamic_axes_{i + 1}" for i, a in enumerate(axes)}
+
+
+def _value_info(onnx, b, name, value, dynamic_axes):
+    symbolic = _symbolic_dims(dynamic_axes, name)
+    shape = [symbolic.get(i, n) for i, n in enumerate(value.shape)]
+    return onnx.helper.make_tensor_value_info(name, b.onnx_type(value.dtype), shape)
+
+
+def _live_entries(entries, outputs):
+    """The entries the outputs depend on, in recording order."""
+    producer = {}
+    for i, e in enumerate(entries):
+        for v in e.outputs:
+            if v is not None:
+                producer[id(v)] = i
+    needed, stack = set(), [v for v in outputs]
+    while stack:
+        v = stack.pop()
+        i = producer.get(id(v))
+        if i is None or i in needed:
+            continue
+        needed.add(i)
+        e = entries[i]
+        deps = [a for a in e.args if isinstance(a, Value)]
+        deps += [x for a in e.args if isinstance(a, (list, tuple)) for x in a if isinstance(x, Value)]
+        deps += [a for a in e.kwargs.values() if isinstance(a, Value)]
+        stack.extend(deps)
+    return [entries[i] for i in sorted(needed)]
+
+
+def _convert(b, e):
+    table = MODULE_CONVERTERS if e.kind == "module" else OP_CONVERTERS
+    convert = table.get(e.key)
+    if convert is None:
+        what = {"op": "op", "function": "autograd Function"}[e.kind]
+        raise UnsupportedOperatorError(
+            f"plait.onnx.export: the {what} '{e.key}' (run in module '{e.module_path or '<root>'}') has no "
+            f"ONNX mapping in opset {b.opset}")
+    convert(b, e)
+
+
+def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names, dynamic_axes, export_params,
+                    keep_initializers_as_inputs, do_constant_folding):
+    from ..tensor import Tensor
+    from . import _flatten
+    recorder = Recorder(do_constant_folding, MODULE_CONVERTERS)
+    # name parameters and buffers by their state_dict keys; a tied tensor keeps its first key
+    for key, t in model.state_dict(keep_vars=True).items():
+        if isinstance(t, Tensor) and id(t) not in recorder._by_tensor:
+            recorder.bind(t, Value(key, t.shape, t._dtype, "param" if export_params else "input",
+                                   None))
+    graph_inputs = []
+    flat_inputs = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
+    for a in list(args) + list(kwargs.values()):
+        if a is not None and not isinstance(a, (Tensor, int, float, bool, str)):
+            raise TypeError(f"plait.onnx.export: model arguments must be tensors or Python scalars, got "
+                            f"{type(a).__name__}")
+    names = list(input_names or [])
+    kw_names = [k for k, v in kwargs.items() if isinstance(v, Tensor)]
+    for i, t in enumerate(flat_inputs):
+        if i < len(names):
+            name = names[i]
+        elif i >= len(flat_inputs) - len(kw_names):
+            name = kw_names[i - (len(flat_inputs) - len(kw_names))]
+        else:
+            name = f"input_{i}" if len(flat_inputs) > 1 else "input"
+        v = Value(name, t.shape, t._dtype, "input")
+        recorder.bind(t, v)
+        graph_inputs.append(v)
+    if len(names) > len(flat_inputs):
+        raise ValueError(f"plait.onnx.export: {len(names)} input_names given for {len(flat_inputs)} tensor "
+                         "inputs")
+    # parameters as arrays now (after naming inputs: an input may also be a buffer's tensor)
+    for t_id, (t, version, v) in list(recorder._by_tensor.items()):
+        if v.kind == "param":
+            from ._recorder import _host_array
+            v.array = _host_array(t)
+
+    result = _run_recorded(model, args, kwargs, recorder)
+    out_tensors = _flatten(result)
+    out_values = [recorder.value_of(t) for t in out_tensors]
+    out_names = list(output_names or [])
+    if len(out_names) > len(out_values):
+        raise ValueError(f"plait.onnx.export: {len(out_names)} output_names given for {len(out_values)} "
+                         "outputs")
+    out_names += [f"output_{i}" if len(out_values) > 1 else "output" for i in range(len(out_names),
+                                                                                       len(out_values))]
+    unknown = set(dynamic_axes or {}) - {v.name for v in graph_inputs} - set(out_names)
+    if unknown:
+        raise ValueError(f"plait.onnx.export: dynamic_axes names {sorted(unknown)} are neither input_names "
+                         "nor output_names")
+
+    b = Builder(onnx, opset, recorder.value_of, do_constant_folding)
+    for e in _live_entries(recorder.entries, out_values):
+        _convert(b, e)
+    outputs = []
+    for name, v in zip(out_names, out_values):
+        b.node("Identity", [v], [name])
+        outputs.append(_value_info(onnx, b, name, v, dynamic_axes))
+    inputs = [_value_info(onnx, b, v.name, v, dynamic_axes) for v in graph_inputs]
+    param_inputs = [v for (_, _, v) in recorder._by_tensor.values() if v.kind == "input" and v not in graph_inputs]
+    used = {n for node in b.nodes for n in node.input}
+    inputs += [_value_info(onnx, b, v.name, v, None) for v in param_inputs if v.name in used]
+    from onnx import numpy_helper
+    initializers = [numpy_helper.from_array(a, name) for name, a in b.initializers.items()]
+    if keep_initializers_as_inputs:
+        inputs += [onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in initializers
+                   if not t.name.startswith("onnx::")]
+    graph = onnx.helper.make_graph(b.nodes, type(model).__name__, inputs, outputs, initializers)
+    model_proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
+                                         producer_name="plait")
+    model_proto.ir_version = min(model_proto.ir_version, 10)
+    onnx.checker.check_model(model_proto)
+    return model_proto

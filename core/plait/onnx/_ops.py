@@ -1,0 +1,332 @@
+"""ONNX conversions of the core ops (``plait.ops``), keyed by Op class name. Each ``convert(b, e)`` emits
+nodes through the Builder ``b`` that compute ``e.outputs`` from ``e.args`` (Values and plain arguments as the
+op's ``forward`` received them)."""
+import math
+
+from ._recorder import Value
+
+
+def _out(e):
+    return [e.outputs[0].name]
+
+
+def _binary(op_type, swap=False):
+    def convert(b, e):
+        dtype = e.outputs[0].dtype
+        a, c = (b.operand(x, dtype) for x in e.args[:2])
+        b.node(op_type, [c, a] if swap else [a, c], _out(e))
+    return convert
+
+
+def _add_like(op_type):
+    def convert(b, e):
+        dtype = e.outputs[0].dtype
+        a, other = b.operand(e.args[0], dtype), e.args[1]
+        alpha = e.args[2] if len(e.args) > 2 else e.kwargs.get("alpha", 1)
+        if alpha != 1:
+            other = b.node("Mul", [b.operand(other, dtype), b.scalar(alpha, dtype)])
+        else:
+            other = b.operand(other, dtype)
+        b.node(op_type, [a, other], _out(e))
+    return convert
+
+
+def _compare(op_type, negate=False):
+    def convert(b, e):
+        values = [x for x in e.args[:2] if isinstance(x, Value)]
+        dtype = values[0].dtype
+        for v in values[1:]:  # a common type for mixed operands, as the comparison itself promoted
+            if v.dtype.is_floating_point and not dtype.is_floating_point:
+                dtype = v.dtype
+        a, c = (b.operand(x, dtype) for x in e.args[:2])
+        if negate:
+            b.node("Not", [b.node(op_type, [a, c])], _out(e))
+        else:
+            b.node(op_type, [a, c], _out(e))
+    return convert
+
+
+def _unary(op_type):
+    def convert(b, e):
+        b.node(op_type, [b.operand(e.args[0], e.outputs[0].dtype)], _out(e))
+    return convert
+
+
+def _composite(build):
+    """A unary op written with other ONNX ops: ``build(b, x, dtype) -> name``, then renamed to the output."""
+    def convert(b, e):
+        dtype = e.outputs[0].dtype
+        b.node("Identity", [build(b, b.operand(e.args[0], dtype), dtype)], _out(e))
+    return convert
+
+
+def _where(b, e):
+    dtype = e.outputs[0].dtype
+    cond = e.args[0]
+    cond = b.name(cond) if cond.dtype.name == "bool" else b.node("Cast", [cond], to=b.onnx.TensorProto.BOOL)
+    b.node("Where", [cond, b.operand(e.args[1], dtype), b.operand(e.args[2], dtype)], _out(e))
+
+
+def _clamp(b, e):
+    dtype = e.outputs[0].dtype
+    x, lo, hi = e.args[:3]
+    if isinstance(lo, Value) or isinstance(hi, Value):  # tensor bounds: Max/Min broadcast, Clip does not
+        y = b.operand(x, dtype)
+        if lo is not None:
+            y = b.node("Max", [y, b.operand(lo, dtype)])
+        if hi is not None:
+            y = b.node("Min", [y, b.operand(hi, dtype)])
+        b.node("Identity", [y], _out(e))
+        return
+    b.node("Clip", [b.operand(x, dtype), "" if lo is None else b.scalar(lo, dtype),
+                    "" if hi is None else b.scalar(hi, dtype)], _out(e))
+
+
+def _lerp(b, e):
+    dtype = e.outputs[0].dtype
+    a, end, w = (b.operand(x, dtype) for x in e.args[:3])
+    b.node("Add", [a, b.node("Mul", [w, b.node("Sub", [end, a])])], _out(e))
+
+
+def _round(b, e):
+    decimals = e.args[1] if len(e.args) > 1 else e.kwargs.get("decimals", 0)
+    dtype = e.outputs[0].dtype
+    x = b.operand(e.args[0], dtype)
+    if decimals:
+        scale = b.scalar(10.0 ** decimals, dtype)
+        b.node("Div", [b.node("Round", [b.node("Mul", [x, scale])]), scale], _out(e))
+    else:
+        b.node("Round", [x], _out(e))
+
+
+def _cast(b, e):
+    b.node("Cast", [e.args[0]], _out(e), to=b.onnx_type(e.outputs[0].dtype))
+
+
+def _reshape_target(in_shape, out_shape):
+    """The Reshape ``shape`` input for a traced reshape, written so a declared dynamic axis stays dynamic:
+    a leading dim kept from the input is 0 ("copy the input's"), and one other dim is -1 (inferred)."""
+    target = list(out_shape)
+    kept = 0
+    while kept < min(len(in_shape), len(out_shape)) and in_shape[kept] == out_shape[kept]:
+        target[kept] = 0
+        kept += 1
+    if kept < len(target) and -1 not in target:
+        target[kept] = -1
+    return target
+
+
+def _reshape(b, e):
+    x = e.args[0]
+    b.node("Reshape", [x, b.ints(_reshape_target(x.shape, e.outputs[0].shape))], _out(e))
+
+
+def _permute(b, e):
+    b.node("Transpose", [e.args[0]], _out(e), perm=list(e.args[1]))
+
+
+def _expand(b, e):
+    x = e.args[0]
+    target = list(e.outputs[0].shape)
+    offset = len(target) - len(x.shape)
+    for i, n in enumerate(x.shape):  # 1 keeps the input's own size (dynamic axes stay dynamic)
+        if n == target[offset + i]:
+            target[offset + i] = 1
+    b.node("Expand", [x, b.ints(target)], _out(e))
+
+
+def _concat(b, e):
+    dtype = e.outputs[0].dtype
+    b.node("Concat", [b.operand(x, dtype) for x in e.args], _out(e), axis=e.kwargs["axis"])
+
+
+def _stack(b, e):
+    dtype, axis = e.outputs[0].dtype, e.kwargs["axis"]
+    parts = [b.node("Unsqueeze", [b.operand(x, dtype), b.ints([axis])]) for x in e.args]
+    b.node("Concat", parts, _out(e), axis=axis)
+
+
+def _flip(b, e):
+    axes = list(e.args[1])
+    n = len(axes)
+    b.node("Slice", [e.args[0], b.ints([-1] * n), b.ints([-2 ** 63] * n), b.ints(axes), b.ints([-1] * n)],
+           _out(e))
+
+
+def _tile(b, e):
+    b.node("Tile", [e.args[0], b.ints(e.args[1])], _out(e))
+
+
+def _tri(b, e):
+    x, k, upper = e.args[:3]
+    b.node("Trilu", [x, b.const(k, b.np.int64)], _out(e), upper=int(bool(upper)))
+
+
+def _axes(axes):
+    if axes is None:
+        return None
+    return [axes] if isinstance(axes, int) else list(axes)
+
+
+def _reduction(op_type):
+    def convert(b, e):
+        x, axes, keepdim = e.args[:3]
+        dtype = e.outputs[0].dtype
+        b.reduce(op_type, b.operand(x, dtype), _axes(axes), keepdim, _out(e))
+    return convert
+
+
+def _extreme_all(b, e):
+    b.reduce("ReduceMax" if e.args[1] else "ReduceMin", e.args[0], None, False, _out(e))
+
+
+def _amax(b, e):
+    x, axes, keepdim, largest = e.args[:4]
+    axes = _axes(axes)
+    b.reduce("ReduceMax" if largest else "ReduceMin", x, axes or None, keepdim, _out(e))
+
+
+def _arg_extreme(b, e):
+    x, axis, keepdim, largest = e.args[:4]
+    op_type = "ArgMax" if largest else "ArgMin"
+    if axis is None:
+        flat = b.node("Reshape", [x, b.ints([-1])])
+        b.node(op_type, [flat], _out(e), axis=0, keepdims=0)
+    else:
+        b.node(op_type, [x], _out(e), axis=axis, keepdims=int(keepdim))
+
+
+def _extreme_dim(b, e):
+    x, indices, axis = e.args[:3]
+    b.node("GatherElements", [x, indices], _out(e), axis=axis)
+
+
+def _cumsum(b, e):
+    x, axis = e.args[:2]
+    b.node("CumSum", [b.operand(x, e.outputs[0].dtype), b.const(axis, b.np.int64)], _out(e))
+
+
+def _matmul(b, e):
+    dtype = e.outputs[0].dtype
+    b.node("MatMul", [b.operand(x, dtype) for x in e.args[:2]], _out(e))
+
+
+def _transposed(b, w):
+    """``w`` transposed: a new initializer when ``w`` is a constant, a Transpose node otherwise."""
+    if w.constant and b.fold:
+        return b.const(w.array.T, w.array.dtype)
+    return b.node("Transpose", [w], perm=[1, 0])
+
+
+def _linear(b, e):
+    x, w, bias = e.args[:3]
+    if len(x.shape) == 2:
+        b.node("Gemm", [x, w] + ([bias] if bias is not None else []), _out(e), transB=1)
+        return
+    y = b.node("MatMul", [x, _transposed(b, w)]) if bias is not None else None
+    if bias is None:
+        b.node("MatMul", [x, _transposed(b, w)], _out(e))
+    else:
+        b.node("Add", [y, bias], _out(e))
+
+
+def _addmm(b, e):
+    bias, m1, m2, beta, alpha = e.args[:5]
+    dtype = e.outputs[0].dtype
+    b.node("Gemm", [b.operand(m1, dtype), b.operand(m2, dtype), b.operand(bias, dtype)], _out(e),
+           alpha=float(alpha), beta=float(beta))
+
+
+def _softmax(op_type):
+    def convert(b, e):
+        b.node(op_type, [b.operand(e.args[0], e.outputs[0].dtype)], _out(e), axis=e.args[1])
+    return convert
+
+
+def _take(b, e):
+    x, index, axis = e.args[:3]
+    if axis is None:
+        x, axis = b.node("Reshape", [x, b.ints([-1])]), 0
+    b.node("Gather", [x, index], _out(e), axis=axis)
+
+
+def _basic_index(b, e):
+    """``x[key]`` with ints, slices and None (what the basic path sees): Slice, then Gather for each int
+    (dropping its axis), then Unsqueeze for each None."""
+    x, key = e.args[:2]
+    key = key if isinstance(key, tuple) else (key,)
+    starts, ends, axes, steps, picks, news = [], [], [], [], [], []
+    axis = out_axis = 0
+    for k in key:
+        if k is None:
+            news.append(out_axis)
+            out_axis += 1
+            continue
+        if k is Ellipsis:
+            skip = len(x.shape) - sum(1 for j in key if j is not None and j is not Ellipsis)
+            axis += skip
+            out_axis += skip
+            continue
+        if isinstance(k, slice):
+            start, stop, step = k.indices(x.shape[axis])
+            if (start, stop, step) != (0, x.shape[axis], 1):
+                if step < 0 and stop < 0:
+                    stop = -2 ** 63
+                elif step > 0 and stop >= x.shape[axis]:
+                    stop = 2 ** 63 - 1  # to the end, whatever the size at run time
+                starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+            out_axis += 1
+        else:
+            picks.append((axis, int(k)))
+        axis += 1
+    y = x
+    if axes:
+        y = b.node("Slice", [y, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(steps)])
+    for a, i in sorted(picks, reverse=True):
+        y = b.node("Gather", [y, b.const(i, b.np.int64)], axis=a)
+    if news:
+        y = b.node("Unsqueeze", [y, b.ints(news)])
+    b.node("Identity", [y], _out(e))
+
+
+def _math(op_type, constant):
+    def build(b, x, dtype):
+        return b.node(op_type, [x, b.scalar(constant, dtype)])
+    return build
+
+
+CONVERTERS = {
+    "Add": _add_like("Add"), "Sub": _add_like("Sub"), "RSub": _binary("Sub", swap=True),
+    "Mul": _binary("Mul"), "Div": _binary("Div"), "RDiv": _binary("Div", swap=True),
+    "Pow": _binary("Pow"), "RPow": _binary("Pow", swap=True),
+    "Maximum": _binary("Max"), "Minimum": _binary("Min"),
+    "Where": _where, "Clamp": _clamp, "Lerp": _lerp,
+    "Neg": _unary("Neg"), "Abs": _unary("Abs"), "Exp": _unary("Exp"), "Log": _unary("Log"),
+    "Sqrt": _unary("Sqrt"), "Sin": _unary("Sin"), "Cos": _unary("Cos"), "Tan": _unary("Tan"),
+    "Asin": _unary("Asin"), "Acos": _unary("Acos"), "Atan": _unary("Atan"), "Sinh": _unary("Sinh"),
+    "Cosh": _unary("Cosh"), "Tanh": _unary("Tanh"), "Sigmoid": _unary("Sigmoid"), "Relu": _unary("Relu"),
+    "Reciprocal": _unary("Reciprocal"), "Erf": _unary("Erf"), "Sign": _unary("Sign"),
+    "Floor": _unary("Floor"), "Ceil": _unary("Ceil"), "Round": _round,
+    "Square": _composite(lambda b, x, dtype: b.node("Mul", [x, x])),
+    "Rsqrt": _composite(lambda b, x, dtype: b.node("Reciprocal", [b.node("Sqrt", [x])])),
+    "Expm1": _composite(lambda b, x, dtype: b.node("Sub", [b.node("Exp", [x]), b.scalar(1, dtype)])),
+    "Log1p": _composite(lambda b, x, dtype: b.node("Log", [b.node("Add", [x, b.scalar(1, dtype)])])),
+    "Log2": _composite(lambda b, x, dtype: _math("Div", math.log(2.0))(b, b.node("Log", [x]), dtype)),
+    "Log10": _composite(lambda b, x, dtype: _math("Div", math.log(10.0))(b, b.node("Log", [x]), dtype)),
+    "Cast": _cast,
+    "Equal": _compare("Equal"), "NotEqual": _compare("Equal", negate=True), "Less": _compare("Less"),
+    "LessEqual": _compare("LessOrEqual"), "Greater": _compare("Greater"),
+    "GreaterEqual": _compare("GreaterOrEqual"), "LogicalAnd": _compare("And"),
+    "LogicalOr": _compare("Or"), "LogicalXor": _compare("Xor"),
+    "LogicalNot": lambda b, e: b.node("Not", [e.args[0]], _out(e)),
+    "IsNan": lambda b, e: b.node("IsNaN", [e.args[0]], _out(e)),
+    "IsInf": lambda b, e: b.node("IsInf", [e.args[0]], _out(e)),
+    "Reshape": _reshape, "Permute": _permute, "Expand": _expand, "Concat": _concat, "Stack": _stack,
+    "Flip": _flip, "Tile": _tile, "Tri": _tri,
+    "Sum": _reduction("ReduceSum"), "Mean": _reduction("ReduceMean"), "Prod": _reduction("ReduceProd"),
+    "Norm2": _reduction("ReduceL2"), "ExtremeAll": _extreme_all, "Amax": _amax,
+    "ArgExtreme": _arg_extreme, "ExtremeDim": _extreme_dim, "CumSum": _cumsum,
+    "Matmul": _matmul, "Linear": _linear, "Addmm": _addmm,
+    "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
+    "Take": _take, "BasicIndex": _basic_index,
+}
