@@ -211,23 +211,14 @@ def _matmul(b, e):
     b.node("MatMul", [b.operand(x, dtype) for x in e.args[:2]], _out(e))
 
 
-def _transposed(b, w):
-    """``w`` transposed: a new initializer when ``w`` is a constant, a Transpose node otherwise."""
-    if w.constant and b.fold:
-        return b.const(w.array.T, w.array.dtype)
-    return b.node("Transpose", [w], perm=[1, 0])
-
-
 def _linear(b, e):
     x, w, bias = e.args[:3]
     if len(x.shape) == 2:
         b.node("Gemm", [x, w] + ([bias] if bias is not None else []), _out(e), transB=1)
         return
-    y = b.node("MatMul", [x, _transposed(b, w)]) if bias is not None else None
-    if bias is None:
-        b.node("MatMul", [x, _transposed(b, w)], _out(e))
-    else:
-        b.node("Add", [y, bias], _out(e))
+    # a Transpose node (not a transposed copy) keeps the weight's initializer under its state_dict key
+    y = b.node("MatMul", [x, b.node("Transpose", [w], perm=[1, 0])])
+    b.node("Add" if bias is not None else "Identity", [y] + ([bias] if bias is not None else []), _out(e))
 
 
 def _addmm(b, e):
@@ -314,10 +305,11 @@ CONVERTERS = {
     "Log2": _composite(lambda b, x, dtype: _math("Div", math.log(2.0))(b, b.node("Log", [x]), dtype)),
     "Log10": _composite(lambda b, x, dtype: _math("Div", math.log(10.0))(b, b.node("Log", [x]), dtype)),
     "Cast": _cast,
-    "Equal": _compare("Equal"), "NotEqual": _compare("Equal", negate=True), "Less": _compare("Less"),
-    "LessEqual": _compare("LessOrEqual"), "Greater": _compare("Greater"),
-    "GreaterEqual": _compare("GreaterOrEqual"), "LogicalAnd": _compare("And"),
-    "LogicalOr": _compare("Or"), "LogicalXor": _compare("Xor"),
+    # the comparison Op classes carry the Array API function's name
+    "equal": _compare("Equal"), "not_equal": _compare("Equal", negate=True), "less": _compare("Less"),
+    "less_equal": _compare("LessOrEqual"), "greater": _compare("Greater"),
+    "greater_equal": _compare("GreaterOrEqual"), "logical_and": _compare("And"),
+    "logical_or": _compare("Or"), "logical_xor": _compare("Xor"),
     "LogicalNot": lambda b, e: b.node("Not", [e.args[0]], _out(e)),
     "IsNan": lambda b, e: b.node("IsNaN", [e.args[0]], _out(e)),
     "IsInf": lambda b, e: b.node("IsInf", [e.args[0]], _out(e)),

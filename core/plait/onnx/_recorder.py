@@ -72,7 +72,7 @@ class Recorder:
             alias = self._by_data.get(id(t._data))
             if alias is not None and alias[0] is t._data:
                 return alias[1]
-        value = Value(self.fresh("const"), t.shape, t._dtype, "const", _host_array(t))
+        value = Value(self.fresh("onnx::captured"), t.shape, t._dtype, "const", _host_array(t))
         self.bind(t, value)
         return value
 
@@ -105,7 +105,7 @@ class Recorder:
                 values.append(None)
                 continue
             if fold:
-                v = Value(self.fresh("folded"), o.shape, o._dtype, "const", _host_array(o))
+                v = Value(self.fresh("onnx::folded"), o.shape, o._dtype, "const", _host_array(o))
             else:
                 v = Value(self.fresh(key), o.shape, o._dtype, "op")
             self.bind(o, v)
