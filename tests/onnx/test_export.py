@@ -348,3 +348,77 @@ def test_import_without_onnx_package(monkeypatch):
             "except ModuleNotFoundError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install onnx" in out
+
+
+# ------------------------------------------------------------------------------------------ group 3
+RECURRENT = [
+    lambda: nn.LSTM(4, 6), lambda: nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True),
+    lambda: nn.GRU(4, 6, num_layers=2), lambda: nn.GRU(4, 6, bidirectional=True, batch_first=True, bias=False),
+    lambda: nn.RNN(4, 6, nonlinearity="relu"), lambda: nn.RNN(4, 6, num_layers=2, bidirectional=True),
+]
+
+
+@pytest.mark.parametrize("make", RECURRENT, ids=range(len(RECURRENT)))
+def test_recurrent_layers_all_outputs(make):
+    plait.manual_seed(0)
+    rnn = make().eval()
+    batch_axis = 0 if rnn.batch_first else 1
+    x = plait.randn(3, 5, 4)
+    proto, sess, _ = _export(rnn, (x,), dynamic=False)
+    names = {i.name for i in proto.graph.initializer if not i.name.startswith("onnx::")}
+    assert names == set(rnn.state_dict())
+    with plait.no_grad():
+        out, state = rnn(x)
+    expected = [out] + list(state if isinstance(state, tuple) else (state,))
+    got = sess.run(None, {"in0": x.numpy()})
+    assert len(got) == len(expected) and batch_axis in (0, 1)
+    for g, r in zip(got, expected):
+        np.testing.assert_allclose(g, r.numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_lstm_with_initial_state():
+    plait.manual_seed(0)
+    lstm = nn.LSTM(3, 5, num_layers=2).eval()
+    x, h0, c0 = plait.randn(4, 2, 3), plait.randn(2, 2, 5), plait.randn(2, 2, 5)
+    model = Fn(lambda x, h, c: lstm(x, (h, c))[1][1])
+    model.lstm = lstm
+    buf = io.BytesIO()
+    plait.onnx.export(model, (x, h0, c0), buf, input_names=["x", "h", "c"])
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    with plait.no_grad():
+        ref = model(x, h0, c0).numpy()
+    got = sess.run(None, {"x": x.numpy(), "h": h0.numpy(), "c": c0.numpy()})[0]
+    np.testing.assert_allclose(got, ref, atol=1e-5)
+
+
+def test_lstm_language_model():
+    plait.manual_seed(0)
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 8)
+            self.lstm = nn.LSTM(8, 12, num_layers=2, batch_first=True)
+            self.drop = nn.Dropout(0.3)
+            self.head = nn.Linear(12, 20)
+
+        def forward(self, tokens):
+            out, _ = self.lstm(self.drop(self.embed(tokens)))
+            return F.log_softmax(self.head(self.drop(out)), dim=-1)
+    _check(LM(), (2, 7), integer_inputs={0: 20})
+
+
+def test_transformer_encoder():
+    plait.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 4, 32, dropout=0.1, batch_first=True)
+    model = nn.Sequential(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False), nn.Linear(16, 3))
+    _check(model, (2, 5, 16))
+
+
+def test_multihead_attention_with_mask():
+    plait.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    causal = nn.Transformer.generate_square_subsequent_mask(4)
+    model = Fn(lambda x: mha(x, x, x, attn_mask=causal)[0])
+    model.mha = mha
+    _check(model, (2, 4, 8))

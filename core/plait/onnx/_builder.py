@@ -24,6 +24,7 @@ class Builder:
         self.onnx, self.np, self.opset = onnx, np, opset
         self.resolve = resolve  # Tensor -> Value (a module's parameters, named by the recorder)
         self.fold = fold
+        self.dynamic_sizes = set()  # the traced sizes of the declared dynamic axes
         self.nodes = []
         self.initializers = {}  # name -> numpy array (insertion order: first use)
         self._count = 0

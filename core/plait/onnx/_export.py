@@ -129,6 +129,9 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
                          "nor output_names")
 
     b = Builder(onnx, opset, recorder.value_of, do_constant_folding)
+    for v in graph_inputs:
+        b.dynamic_sizes.update(v.shape[a] for a in _symbolic_dims(dynamic_axes, v.name))
+    b.dynamic_sizes.discard(1)
     for e in _live_entries(recorder.entries, out_values):
         _convert(b, e)
     outputs = []

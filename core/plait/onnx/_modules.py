@@ -216,3 +216,79 @@ CONVERTERS = {
     "PixelShuffle": _pixel_shuffle, "PixelUnshuffle": _pixel_unshuffle,
     "Upsample": _upsample, "UpsamplingNearest2d": _upsample, "UpsamplingBilinear2d": _upsample,
 }
+
+
+# ---- recurrent layers: ONNX's own LSTM / GRU / RNN ops, one per layer ------------------------------------
+# torch stacks the gate blocks of its weights i,f,g,o (LSTM) and r,z,n (GRU); ONNX wants i,o,f,c and z,r,h
+_GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN": (0,)}
+
+
+def _gate_rows(b, kind, hidden):
+    rows = [g * hidden + j for g in _GATE_ORDER[kind] for j in range(hidden)]
+    return b.ints(rows)
+
+
+def _recurrent(kind):
+    def convert(b, e):
+        from ._recorder import Value
+        m = e.obj
+        x = e.args[0]
+        if not isinstance(x, Value):
+            _refuse(e, b, "a PackedSequence input (export padded tensors)")
+        if getattr(m, "proj_size", 0):
+            _refuse(e, b, "proj_size > 0 (ONNX's LSTM has no projection)")
+        if len(x.shape) != 3:
+            _refuse(e, b, "an unbatched (2-D) input")
+        state = e.args[1] if len(e.args) > 1 else None
+        if isinstance(state, tuple):
+            h0, c0 = state
+        else:
+            h0, c0 = state, None
+        dirs = 2 if m.bidirectional else 1
+        hidden = m.hidden_size
+        rows = _gate_rows(b, kind, hidden)
+        y = b.node("Transpose", [x], perm=[1, 0, 2]) if m.batch_first else b.name(x)
+        finals_h, finals_c = [], []
+        for layer in range(m.num_layers):
+            suffixes = [f"_l{layer}", f"_l{layer}_reverse"][:dirs]
+
+            def stacked(prefix, concat_axis=0, pair=None):
+                parts = []
+                for s in suffixes:
+                    names = [prefix + s] if pair is None else [p + s for p in pair]
+                    picked = [b.node("Gather", [getattr(m, n), rows], axis=0) for n in names]
+                    joined = picked[0] if len(picked) == 1 else b.node("Concat", picked, axis=0)
+                    parts.append(b.node("Unsqueeze", [joined, b.ints([0])]))
+                return parts[0] if len(parts) == 1 else b.node("Concat", parts, axis=concat_axis)
+            w = stacked("weight_ih")
+            r = stacked("weight_hh")
+            bias = stacked(None, pair=("bias_ih", "bias_hh")) if m.bias else ""
+            inputs = [y, w, r, bias, ""]
+            for s in (h0, c0) if kind == "LSTM" else (h0,):
+                if s is None:
+                    inputs.append("")
+                else:
+                    inputs.append(b.node("Slice", [s, b.ints([layer * dirs]), b.ints([(layer + 1) * dirs]),
+                                                   b.ints([0])]))
+            attrs = dict(hidden_size=hidden, direction="bidirectional" if dirs == 2 else "forward")
+            if kind == "GRU":
+                attrs["linear_before_reset"] = 1
+            if kind == "RNN":
+                attrs["activations"] = ["Tanh" if m.nonlinearity == "tanh" else "Relu"] * dirs
+            outs = b.node(kind, inputs, 3 if kind == "LSTM" else 2, **attrs)
+            seq = b.node("Transpose", [outs[0]], perm=[0, 2, 1, 3])  # (seq, dirs, batch, H) -> (seq, batch, ...)
+            y = b.node("Reshape", [seq, b.ints([0, 0, -1])])
+            finals_h.append(outs[1])
+            if kind == "LSTM":
+                finals_c.append(outs[2])
+        names = [v.name for v in e.outputs]
+        if m.batch_first:
+            b.node("Transpose", [y], [names[0]], perm=[1, 0, 2])
+        else:
+            b.node("Identity", [y], [names[0]])
+        for finals, name in zip((finals_h, finals_c), names[1:]):
+            b.node("Concat", finals, [name], axis=0)
+    return convert
+
+
+CONVERTERS.update({"LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "RNN": _recurrent("RNN")})

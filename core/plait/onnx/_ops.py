@@ -103,22 +103,25 @@ def _cast(b, e):
     b.node("Cast", [e.args[0]], _out(e), to=b.onnx_type(e.outputs[0].dtype))
 
 
-def _reshape_target(in_shape, out_shape):
+def _reshape_target(in_shape, out_shape, dynamic_sizes):
     """The Reshape ``shape`` input for a traced reshape, written so a declared dynamic axis stays dynamic:
-    a leading dim kept from the input is 0 ("copy the input's"), and one other dim is -1 (inferred)."""
+    a leading dim kept from the input is 0 ("copy the input's"), and one other dim is -1 (inferred): the
+    first whose traced size is that of a declared dynamic axis, else the first not kept."""
     target = list(out_shape)
     kept = 0
     while kept < min(len(in_shape), len(out_shape)) and in_shape[kept] == out_shape[kept]:
         target[kept] = 0
         kept += 1
     if kept < len(target) and -1 not in target:
-        target[kept] = -1
+        rest = range(kept, len(target))
+        target[next((i for i in rest if out_shape[i] in dynamic_sizes), kept)] = -1
     return target
 
 
 def _reshape(b, e):
     x = e.args[0]
-    b.node("Reshape", [x, b.ints(_reshape_target(x.shape, e.outputs[0].shape))], _out(e))
+    target = _reshape_target(x.shape, e.outputs[0].shape, b.dynamic_sizes)
+    b.node("Reshape", [x, b.ints(target)], _out(e))
 
 
 def _permute(b, e):

@@ -117,6 +117,11 @@ class Recorder:
         self._add("op", type(node).__name__, node, self._convert_args(inputs), dict(kwargs), (out,))
 
     def record_function(self, cls, ctx, args, kwargs, outs):
+        # a Function whose forward ran plait ops is exported as those ops (they are recorded already);
+        # one that computed on raw arrays (the nn plugin's window kernels) is recorded as itself
+        Tensor = _graph.Tensor
+        if all(not isinstance(o, Tensor) or self._by_tensor.get(id(o), (None,))[0] is o for o in outs):
+            return
         self._add("function", cls.__name__, ctx, self._convert_args(args), dict(kwargs), outs)
 
     def record_inplace(self, x, out):
