@@ -422,3 +422,48 @@ def test_multihead_attention_with_mask():
     model = Fn(lambda x: mha(x, x, x, attn_mask=causal)[0])
     model.mha = mha
     _check(model, (2, 4, 8))
+
+
+_W4 = plait.tensor(np.random.default_rng(1).standard_normal((6, 4, 3, 3)).astype(np.float32))
+FUNCTIONAL = [
+    lambda x: F.conv2d(x, _W4, padding=1, stride=2), lambda x: F.conv2d(x, _W4[:, :2], groups=2, dilation=2),
+    lambda x: F.conv1d(x[:, :, 0], _W4[:, :, 0], padding=1), lambda x: F.max_pool2d(x, 2),
+    lambda x: F.max_pool2d(x, 3, 2, padding=1, ceil_mode=True), lambda x: F.avg_pool2d(x, 3, 2, 1),
+    lambda x: F.max_pool1d(x[:, :, 0], 2), lambda x: F.adaptive_avg_pool2d(x, 1),
+    lambda x: F.interpolate(x, scale_factor=2), lambda x: F.interpolate(x, size=(5, 6), mode="bilinear"),
+    lambda x: F.pad(x, (1, 2, 0, 1), mode="reflect"), lambda x: F.pixel_shuffle(x, 2),
+    lambda x: F.layer_norm(x, [8]), lambda x: F.group_norm(x, 2),
+    lambda x: F.batch_norm(x, plait.zeros(4) + 0.5, plait.ones(4) * 2),
+    lambda x: plait.floor_divide(x, 0.3) + plait.remainder(x, 0.7), lambda x: x.roll(2, 3).roll((1, 1), (1, 2)),
+    lambda x: (x > 0).all(1).float() + (x > 1).any(1).float(), lambda x: x.clone() * 2,
+]
+
+
+@pytest.mark.parametrize("fn", FUNCTIONAL, ids=range(len(FUNCTIONAL)))
+def test_functional_forms_and_more_ops(fn):
+    _check(Fn(fn), (2, 4, 8, 8))
+
+
+def test_functional_lenet():
+    plait.manual_seed(0)
+
+    class LeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 6, 5), nn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2 = nn.Linear(16 * 4 * 4, 84), nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), (2, 2))
+            return self.fc2(F.relu(self.fc1(x.flatten(1))))
+    _check(LeNet(), (2, 1, 28, 28), other_batch=5)
+
+
+def test_constant_whose_shape_follows_a_dynamic_axis_is_refused():
+    model = Fn(lambda x: x + plait.ones(x.shape[0], 1))
+    with pytest.raises(plait.onnx.OnnxExporterError,
+                       match=r"created inside forward \(module '<root>', used by Add\) has a shape that depends "
+                             r"on a dynamic axis \(\(2, 1\) and \(3, 1\)"):
+        plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), input_names=["x"], dynamic_axes={"x": [0]})
+    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO())  # with the axis static it is a constant

@@ -8,17 +8,13 @@ import os
 import tempfile
 
 from ..autograd.graph import trace_state as _trace_state
-from ._builder import UnsupportedOperatorError
+from ._builder import OnnxExporterError, UnsupportedOperatorError
 
 __all__ = ["export", "is_in_onnx_export", "TrainingMode", "OperatorExportTypes", "OnnxExporterError",
            "UnsupportedOperatorError"]
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 17
-
-
-class OnnxExporterError(RuntimeError):
-    """Raised for export arguments or models plait's exporter cannot turn into ONNX."""
 
 
 class TrainingMode(enum.IntEnum):

@@ -7,7 +7,11 @@ _ONNX_TYPES = {"float32": "FLOAT", "float64": "DOUBLE", "float16": "FLOAT16", "b
                "bool": "BOOL"}
 
 
-class UnsupportedOperatorError(RuntimeError):
+class OnnxExporterError(RuntimeError):
+    """Raised for export arguments or models plait's exporter cannot turn into ONNX."""
+
+
+class UnsupportedOperatorError(OnnxExporterError):
     """An op ran during export that has no ONNX mapping in the target opset."""
 
 

@@ -1,9 +1,9 @@
 """Running the model under the recorder and turning the record into an ONNX ModelProto."""
 from ..autograd.graph import trace_state
 from ..autograd.grad_mode import no_grad
-from ._builder import Builder, UnsupportedOperatorError
+from ._builder import Builder, OnnxExporterError, UnsupportedOperatorError
 from ._modules import CONVERTERS as MODULE_CONVERTERS
-from ._ops import CONVERTERS as OP_CONVERTERS
+from ._ops import CONVERTERS as OP_CONVERTERS, FUNCTION_CONVERTERS
 from ._recorder import Recorder, Value
 
 
@@ -67,7 +67,7 @@ def _live_entries(entries, outputs):
 
 
 def _convert(b, e):
-    table = MODULE_CONVERTERS if e.kind == "module" else OP_CONVERTERS
+    table = {"module": MODULE_CONVERTERS, "op": OP_CONVERTERS, "function": FUNCTION_CONVERTERS}[e.kind]
     convert = table.get(e.key)
     if convert is None:
         what = {"op": "op", "function": "autograd Function"}[e.kind]
@@ -77,24 +77,26 @@ def _convert(b, e):
     convert(b, e)
 
 
-def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names, dynamic_axes, export_params,
-                    keep_initializers_as_inputs, do_constant_folding):
+def _prepared_recorder(model, args, kwargs, input_names, export_params, do_constant_folding):
+    """A Recorder that knows the model's parameters/buffers (by state_dict key) and the graph inputs."""
     from ..tensor import Tensor
-    from . import _flatten
+    from ._recorder import _host_array
     recorder = Recorder(do_constant_folding, MODULE_CONVERTERS)
-    # name parameters and buffers by their state_dict keys; a tied tensor keeps its first key
     for key, t in model.state_dict(keep_vars=True).items():
-        if isinstance(t, Tensor) and id(t) not in recorder._by_tensor:
+        if isinstance(t, Tensor) and id(t) not in recorder._by_tensor:  # a tied tensor keeps its first key
             recorder.bind(t, Value(key, t.shape, t._dtype, "param" if export_params else "input",
-                                   None))
-    graph_inputs = []
-    flat_inputs = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
+                                   _host_array(t) if export_params else None))
     for a in list(args) + list(kwargs.values()):
         if a is not None and not isinstance(a, (Tensor, int, float, bool, str)):
             raise TypeError(f"plait.onnx.export: model arguments must be tensors or Python scalars, got "
                             f"{type(a).__name__}")
+    flat_inputs = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
     names = list(input_names or [])
+    if len(names) > len(flat_inputs):
+        raise ValueError(f"plait.onnx.export: {len(names)} input_names given for {len(flat_inputs)} tensor "
+                         "inputs")
     kw_names = [k for k, v in kwargs.items() if isinstance(v, Tensor)]
+    graph_inputs = []
     for i, t in enumerate(flat_inputs):
         if i < len(names):
             name = names[i]
@@ -105,15 +107,56 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
         v = Value(name, t.shape, t._dtype, "input")
         recorder.bind(t, v)
         graph_inputs.append(v)
-    if len(names) > len(flat_inputs):
-        raise ValueError(f"plait.onnx.export: {len(names)} input_names given for {len(flat_inputs)} tensor "
-                         "inputs")
-    # parameters as arrays now (after naming inputs: an input may also be a buffer's tensor)
-    for t_id, (t, version, v) in list(recorder._by_tensor.items()):
-        if v.kind == "param":
-            from ._recorder import _host_array
-            v.array = _host_array(t)
+    return recorder, graph_inputs
 
+
+def _grown(args, kwargs, graph_inputs, dynamic_axes):
+    """The inputs once more, each declared dynamic axis one longer (its first slice repeated at the end)."""
+    from ..tensor import Tensor
+    from ..ops.shape import cat
+    values = iter(graph_inputs)
+
+    def grow(t):
+        for axis in _symbolic_dims(dynamic_axes, next(values).name):
+            t = cat([t, t.narrow(axis, 0, 1)], axis)
+        return t
+    new_args = tuple(grow(a) if isinstance(a, Tensor) else a for a in args)
+    new_kwargs = {k: grow(v) if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+    return new_args, new_kwargs
+
+
+def _mark_dynamic_dims(entries, other_entries, live):
+    """Compare two traces at different sizes of the dynamic axes: each Reshape learns which of its output
+    dims vary (``extra``); a constant created inside forward whose shape varies cannot be exported."""
+    if len(entries) != len(other_entries) or any(a.key != b.key for a, b in zip(entries, other_entries)):
+        return  # the two runs took different paths: reshapes fall back to the single-trace rule
+    for a, b in zip(entries, other_entries):
+        for va, vb in zip(a.args, b.args):
+            if isinstance(va, Value) and va.kind == "const" and isinstance(vb, Value) and va.shape != vb.shape \
+                    and id(a) in live:
+                raise OnnxExporterError(
+                    f"plait.onnx.export: a tensor created inside forward (module '{a.module_path or '<root>'}', "
+                    f"used by {a.key}) has a shape that depends on a dynamic axis ({va.shape} and {vb.shape} "
+                    "in runs at two sizes); it would be a fixed constant in the ONNX graph. Build it from the "
+                    "input with tensor ops, or leave that axis static")
+        if a.key == "Reshape" and a.kind == "op":
+            x_a, x_b = a.args[0], b.args[0]
+            a.extra = ({i for i, (m, n) in enumerate(zip(a.outputs[0].shape, b.outputs[0].shape)) if m != n},
+                       {i for i, (m, n) in enumerate(zip(x_a.shape, x_b.shape)) if m != n})
+
+
+def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names, dynamic_axes, export_params,
+                    keep_initializers_as_inputs, do_constant_folding):
+    from . import _flatten
+    recorder, graph_inputs = _prepared_recorder(model, args, kwargs, input_names, export_params,
+                                                do_constant_folding)
+    if any(_symbolic_dims(dynamic_axes, v.name) for v in graph_inputs):
+        args2, kwargs2 = _grown(args, kwargs, graph_inputs, dynamic_axes)
+        second, _ = _prepared_recorder(model, args2, kwargs2, [v.name for v in graph_inputs], export_params,
+                                       do_constant_folding)
+        _run_recorded(model, args2, kwargs2, second)
+    else:
+        second = None
     result = _run_recorded(model, args, kwargs, recorder)
     out_tensors = _flatten(result)
     out_values = [recorder.value_of(t) for t in out_tensors]
@@ -127,12 +170,15 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
     if unknown:
         raise ValueError(f"plait.onnx.export: dynamic_axes names {sorted(unknown)} are neither input_names "
                          "nor output_names")
+    live = _live_entries(recorder.entries, out_values)
+    if second is not None:
+        _mark_dynamic_dims(recorder.entries, second.entries, {id(e) for e in live})
 
     b = Builder(onnx, opset, recorder.value_of, do_constant_folding)
     for v in graph_inputs:
         b.dynamic_sizes.update(v.shape[a] for a in _symbolic_dims(dynamic_axes, v.name))
     b.dynamic_sizes.discard(1)
-    for e in _live_entries(recorder.entries, out_values):
+    for e in live:
         _convert(b, e)
     outputs = []
     for name, v in zip(out_names, out_values):

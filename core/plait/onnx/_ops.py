@@ -120,7 +120,20 @@ def _reshape_target(in_shape, out_shape, dynamic_sizes):
 
 def _reshape(b, e):
     x = e.args[0]
-    target = _reshape_target(x.shape, e.outputs[0].shape, b.dynamic_sizes)
+    out_shape = e.outputs[0].shape
+    target = None
+    if e.extra is not None:  # which dims vary with the dynamic axes, from a second trace
+        varying_out, varying_in = e.extra
+        target = list(out_shape)
+        for i in varying_out & varying_in:
+            target[i] = 0 if x.shape[i] == out_shape[i] else target[i]
+        inferred = [i for i in varying_out if target[i] != 0]
+        if len(inferred) > 1:
+            target = None  # several merged dynamic dims: the single-trace rule is the best guess
+        elif inferred:
+            target[inferred[0]] = -1
+    if target is None:
+        target = _reshape_target(x.shape, out_shape, b.dynamic_sizes)
     b.node("Reshape", [x, b.ints(target)], _out(e))
 
 
@@ -283,6 +296,54 @@ def _basic_index(b, e):
     b.node("Identity", [y], _out(e))
 
 
+def _floor_divide(b, e):
+    dtype = e.outputs[0].dtype
+    a, c = (b.operand(x, dtype) for x in e.args[:2])
+    if dtype.is_floating_point:
+        b.node("Floor", [b.node("Div", [a, c])], _out(e))
+    else:  # integer Div truncates; torch floors
+        fa, fc = (b.node("Cast", [v], to=b.onnx.TensorProto.DOUBLE) for v in (a, c))
+        b.node("Cast", [b.node("Floor", [b.node("Div", [fa, fc])])], _out(e), to=b.onnx_type(dtype))
+
+
+def _remainder(b, e):
+    # torch's remainder takes the divisor's sign: a - floor(a / b) * b (Mod with fmod=0 is integer-only)
+    dtype = e.outputs[0].dtype
+    a, c = (b.operand(x, dtype) for x in e.args[:2])
+    if dtype.is_floating_point:
+        b.node("Sub", [a, b.node("Mul", [b.node("Floor", [b.node("Div", [a, c])]), c])], _out(e))
+    else:
+        b.node("Mod", [a, c], _out(e), fmod=0)
+
+
+def _all_any(b, e):
+    x, axes, keepdim, want_all = e.args[:4]
+    as_int = b.node("Cast", [x], to=b.onnx.TensorProto.INT32)
+    reduced = b.reduce("ReduceMin" if want_all else "ReduceMax", as_int, _axes(axes), keepdim)
+    b.node("Cast", [reduced], _out(e), to=b.onnx.TensorProto.BOOL)
+
+
+def _roll(b, e):
+    x, shifts, axes = e.args[:3]
+    y = b.name(x)
+    if axes is None:
+        y = b.node("Reshape", [y, b.ints([-1])])
+        shifts, axes = [shifts] if isinstance(shifts, int) else shifts, [0]
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    axes = [axes] if isinstance(axes, int) else list(axes)
+    shape = list(x.shape) if e.args[2] is not None else [math.prod(x.shape)]
+    for s, a in zip(shifts, axes):
+        n = shape[a]
+        s %= n
+        if s:
+            tail = b.node("Slice", [y, b.ints([n - s]), b.ints([n]), b.ints([a])])
+            head = b.node("Slice", [y, b.ints([0]), b.ints([n - s]), b.ints([a])])
+            y = b.node("Concat", [tail, head], axis=a)
+    if e.args[2] is None:
+        y = b.node("Reshape", [y, b.ints(list(x.shape))])
+    b.node("Identity", [y], _out(e))
+
+
 def _math(op_type, constant):
     def build(b, x, dtype):
         return b.node(op_type, [x, b.scalar(constant, dtype)])
@@ -323,5 +384,35 @@ CONVERTERS = {
     "ArgExtreme": _arg_extreme, "ExtremeDim": _extreme_dim, "CumSum": _cumsum,
     "Matmul": _matmul, "Linear": _linear, "Addmm": _addmm,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
-    "Take": _take, "BasicIndex": _basic_index,
+    "Take": _take, "BasicIndex": _basic_index, "Clone": lambda b, e: b.node("Identity", [e.args[0]], _out(e)),
+    "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
 }
+
+
+def _im2col(b, e):
+    """The nn plugin's window extraction (functional convolution and pooling): each kernel offset is one
+    strided Slice of the padded input, stacked on a new axis (N, C, kh*kw, Ho, Wo), or (C, kh*kw, N, Ho, Wo)
+    with ``batch_inside``; the ops after it (products, reductions) are recorded as ops."""
+    x, kernel, dilation, padding, stride, out_hw = e.args[:6]
+    pad_value = e.args[6] if len(e.args) > 6 else e.kwargs.get("pad_value", 0.0)
+    batch_inside = e.args[7] if len(e.args) > 7 else e.kwargs.get("batch_inside", False)
+    y = b.name(x)
+    if any(padding):
+        top, bottom, left, right = padding
+        y = b.node("Pad", [y, b.ints([0, 0, top, left, 0, 0, bottom, right]),
+                           b.scalar(pad_value, x.dtype)], mode="constant")
+    parts = []
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            starts = [i * dilation[0], j * dilation[1]]
+            ends = [s + st * (n - 1) + 1 for s, st, n in zip(starts, stride, out_hw)]
+            piece = b.node("Slice", [y, b.ints(starts), b.ints(ends), b.ints([2, 3]), b.ints(stride)])
+            parts.append(b.node("Unsqueeze", [piece, b.ints([2])]))
+    cols = parts[0] if len(parts) == 1 else b.node("Concat", parts, axis=2)
+    if batch_inside:
+        b.node("Transpose", [cols], _out(e), perm=[1, 2, 0, 3, 4])
+    else:
+        b.node("Identity", [cols], _out(e))
+
+
+FUNCTION_CONVERTERS = {"_Im2Col": _im2col}
