@@ -22,7 +22,7 @@ def _export(model, args, dynamic=True, **kw):
     buf = io.BytesIO()
     dyn = {n: [0] for n in names} | {"out": [0]} if dynamic else None
     proto = plait.onnx.export(model, args, buf, input_names=names, output_names=["out"], dynamic_axes=dyn,
-                              **kw)
+                              external_data=False, **kw)
     onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
     return proto, ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"]), names
 
@@ -171,7 +171,7 @@ def test_1d_layers():
 def test_adaptive_pool_that_does_not_divide_is_refused():
     with pytest.raises(plait.onnx.UnsupportedOperatorError,
                        match=r"AdaptiveAvgPool2d at module '<root>' .* opset 18: output_size \(3, 3\) does not"):
-        plait.onnx.export(nn.AdaptiveAvgPool2d(3), (plait.randn(1, 2, 8, 8),), io.BytesIO())
+        plait.onnx.export(nn.AdaptiveAvgPool2d(3), (plait.randn(1, 2, 8, 8),), io.BytesIO(), dynamo=False)
 
 
 # ------------------------------------------------------------------------------------------ whole models
@@ -243,7 +243,7 @@ def _tiny():
 def test_path_target_and_defaults(tmp_path):
     model, x = _tiny().eval(), plait.randn(2, 3)
     path = tmp_path / "m.onnx"
-    assert plait.onnx.export(model, x, str(path)) is not None
+    assert plait.onnx.export(model, x, str(path), dynamo=False) is not None
     loaded = onnx.load(str(path))
     assert loaded.opset_import[0].version == plait.onnx.DEFAULT_OPSET
     assert [i.name for i in loaded.graph.input] == ["input"]
@@ -254,9 +254,30 @@ def test_path_target_and_defaults(tmp_path):
     np.testing.assert_allclose(sess.run(None, {"input": x.numpy()})[0], model(x).detach().numpy(), atol=1e-6)
 
 
+def test_external_data_by_default_with_dynamo_defaults(tmp_path):
+    model, x = _tiny().eval(), plait.randn(2, 3)
+    path = tmp_path / "m.onnx"
+    plait.onnx.export(model, (x,), path, verify=True)
+    assert sorted(os.listdir(tmp_path)) == ["m.onnx", "m.onnx.data"]
+    assert all(onnx.external_data_helper.uses_external_data(t) for t in onnx.load(str(path), load_external_data=False).graph.initializer)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"input": x.numpy()})[0], model(x).detach().numpy(), atol=1e-6)
+    with pytest.raises(TypeError, match="external_data=True needs a file path"):
+        plait.onnx.export(model, (x,), io.BytesIO())
+
+
+def test_optimize_removes_identities_only_with_dynamo():
+    model = Fn(lambda x: x[:, 1:].square())
+    kept = plait.onnx.export(model, plait.randn(2, 3), None, dynamo=False)
+    removed = plait.onnx.export(model, plait.randn(2, 3), None)
+    assert sum(n.op_type == "Identity" for n in kept.graph.node) > 1
+    assert [n.op_type for n in removed.graph.node].count("Identity") == 1  # the one naming the output
+    onnx.checker.check_model(removed, full_check=True)
+
+
 def test_file_object_opset_and_symbolic_names():
     buf = io.BytesIO()
-    plait.onnx.export(_tiny(), (plait.randn(2, 3),), buf, opset_version=17, input_names=["x"],
+    plait.onnx.export(_tiny(), (plait.randn(2, 3),), buf, dynamo=False, opset_version=17, input_names=["x"],
                       dynamic_axes={"x": {0: "batch"}})
     proto = onnx.load_from_string(buf.getvalue())
     assert proto.opset_import[0].version == 17
@@ -265,12 +286,12 @@ def test_file_object_opset_and_symbolic_names():
 
 def test_export_params_false_and_keep_initializers_as_inputs():
     buf = io.BytesIO()
-    plait.onnx.export(_tiny(), plait.randn(2, 3), buf, export_params=False)
+    plait.onnx.export(_tiny(), plait.randn(2, 3), buf, export_params=False, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
     assert len(proto.graph.initializer) == 0
     assert [i.name for i in proto.graph.input] == ["input", "0.weight", "0.bias", "2.weight", "2.bias"]
     buf = io.BytesIO()
-    plait.onnx.export(_tiny(), plait.randn(2, 3), buf, keep_initializers_as_inputs=True)
+    plait.onnx.export(_tiny(), plait.randn(2, 3), buf, keep_initializers_as_inputs=True, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
     assert [i.name for i in proto.graph.input] == ["input", "0.weight", "0.bias", "2.weight", "2.bias"]
 
@@ -282,7 +303,7 @@ def test_kwargs_and_multiple_outputs():
     model = Scaled()
     buf = io.BytesIO()
     x, s = plait.randn(2, 3), plait.randn(3)
-    plait.onnx.export(model, (x, {"scale": s}), buf)
+    plait.onnx.export(model, (x, {"scale": s}), buf, external_data=False)
     sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
     a, b = sess.run(None, {"input_0": x.numpy(), "scale": s.numpy()})
     np.testing.assert_allclose(a, (x * s).numpy(), atol=1e-6)
@@ -292,15 +313,19 @@ def test_kwargs_and_multiple_outputs():
 def test_refused_arguments():
     x = plait.randn(2, 3)
     with pytest.raises(plait.onnx.OnnxExporterError, match="inference graphs only"):
-        plait.onnx.export(_tiny(), x, io.BytesIO(), training=plait.onnx.TrainingMode.TRAINING)
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, training=plait.onnx.TrainingMode.TRAINING)
     with pytest.raises(ValueError, match="opset_version 17 to"):
-        plait.onnx.export(_tiny(), x, io.BytesIO(), opset_version=11)
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, opset_version=11)
     with pytest.raises(plait.onnx.OnnxExporterError, match="dynamic_axes="):
-        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamic_shapes={"x": {0: "b"}})
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, dynamic_shapes={"x": {0: "b"}})
     with pytest.raises(plait.onnx.OnnxExporterError, match="custom_opsets"):
-        plait.onnx.export(_tiny(), x, io.BytesIO(), custom_opsets={"my": 1})
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, custom_opsets={"my": 1})
+    with pytest.raises(plait.onnx.OnnxExporterError, match="autograd_inlining=False"):
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, autograd_inlining=False)
+    with pytest.raises(plait.onnx.OnnxExporterError, match="report=True"):
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, report=True)
     with pytest.raises(ValueError, match=r"dynamic_axes names \['y'\]"):
-        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamic_axes={"y": [0]})
+        plait.onnx.export(_tiny(), x, io.BytesIO(), dynamo=False, dynamic_axes={"y": [0]})
 
 
 def test_unsupported_op_error_names_op_module_and_opset():
@@ -310,12 +335,12 @@ def test_unsupported_op_error_names_op_module_and_opset():
     model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(Inner()))
     with pytest.raises(plait.onnx.UnsupportedOperatorError,
                        match=r"the op 'Atan2' \(run in module '1.0'\) has no ONNX mapping in opset 18"):
-        plait.onnx.export(model, plait.randn(2, 3), io.BytesIO())
+        plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)
 
 
 def test_unused_unsupported_op_does_not_fail():
     model = Fn(lambda x: (x.atan2(x), x * 2)[1])
-    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO())
+    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)
 
 
 def test_tracing_state_is_reset_and_mode_restored():
@@ -324,13 +349,13 @@ def test_tracing_state_is_reset_and_mode_restored():
     seen = []
     hooks_before = [len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules()]
     model[1].register_forward_hook(lambda m, a, o: seen.append(plait.onnx.is_in_onnx_export()))
-    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), training=plait.onnx.TrainingMode.EVAL)
+    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False, training=plait.onnx.TrainingMode.EVAL)
     assert seen == [True] and not plait.onnx.is_in_onnx_export()
     assert trace_state.active is False and trace_state.recorder is None
     assert model.training
     failing = nn.Sequential(nn.Linear(3, 3), Fn(lambda x: x.reshape(5, 7)))
     with pytest.raises(RuntimeError):
-        plait.onnx.export(failing, plait.randn(2, 3), io.BytesIO())
+        plait.onnx.export(failing, plait.randn(2, 3), io.BytesIO(), dynamo=False)
     assert trace_state.active is False and trace_state.recorder is None
     assert not plait.onnx.is_in_onnx_export()
     assert [len(m._forward_hooks) + len(m._forward_pre_hooks) for m in failing.modules()] == [0, 0, 0]
@@ -383,7 +408,7 @@ def test_lstm_with_initial_state():
     model = Fn(lambda x, h, c: lstm(x, (h, c))[1][1])
     model.lstm = lstm
     buf = io.BytesIO()
-    plait.onnx.export(model, (x, h0, c0), buf, input_names=["x", "h", "c"])
+    plait.onnx.export(model, (x, h0, c0), buf, input_names=["x", "h", "c"], dynamo=False)
     sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
     with plait.no_grad():
         ref = model(x, h0, c0).numpy()
@@ -465,5 +490,19 @@ def test_constant_whose_shape_follows_a_dynamic_axis_is_refused():
     with pytest.raises(plait.onnx.OnnxExporterError,
                        match=r"created inside forward \(module '<root>', used by Add\) has a shape that depends "
                              r"on a dynamic axis \(\(2, 1\) and \(3, 1\)"):
-        plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), input_names=["x"], dynamic_axes={"x": [0]})
-    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO())  # with the axis static it is a constant
+        plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False,
+                          input_names=["x"], dynamic_axes={"x": [0]})
+    plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)  # with the axis static it is a constant
+
+
+def test_torch_style_program(tmp_path):
+    import plait as torch
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8, 2))
+    model.eval()
+    path = str(tmp_path / "m.onnx")
+    torch.onnx.export(model, (torch.randn(1, 1, 4, 4),), path, input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+    x = torch.randn(3, 1, 4, 4)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        np.testing.assert_allclose(sess.run(None, {"image": x.numpy()})[0], model(x).numpy(), atol=1e-5)

@@ -58,7 +58,7 @@ def _flatten(obj):
 
 
 def _check_options(training, operator_export_type, opset_version, custom_opsets, export_modules_as_functions,
-                   autograd_inlining, dynamic_shapes, model):
+                   dynamic_shapes, model):
     if opset_version is None:
         opset_version = DEFAULT_OPSET
     import onnx
@@ -83,32 +83,46 @@ def _check_options(training, operator_export_type, opset_version, custom_opsets,
     return opset_version
 
 
-def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=None, input_names=None,
-           output_names=None, opset_version=None, dynamic_axes=None, keep_initializers_as_inputs=False,
-           training=TrainingMode.EVAL, operator_export_type=OperatorExportTypes.ONNX,
-           do_constant_folding=True, custom_opsets=None, export_modules_as_functions=False,
-           autograd_inlining=True, dynamo=False, dynamic_shapes=None, external_data=False, report=False,
-           optimize=False, verify=False, profile=False, dump_exported_program=False, artifacts_dir=".",
-           fallback=False):
+def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=None, output_names=None,
+           opset_version=None, dynamo=True, external_data=True, dynamic_shapes=None, custom_translation_table=None,
+           report=False, optimize=True, verify=False, profile=False, dump_exported_program=False,
+           artifacts_dir=".", export_params=True, keep_initializers_as_inputs=False, dynamic_axes=None,
+           training=TrainingMode.EVAL, operator_export_type=OperatorExportTypes.ONNX, do_constant_folding=True,
+           custom_opsets=None, export_modules_as_functions=False, autograd_inlining=True):
     """Export ``model`` (an ``nn.Module``) run on ``args`` to the ONNX file ``f`` (a path, written atomically,
-    or a binary file object); returns the ``onnx.ModelProto``.
+    or a binary file object); returns the ``onnx.ModelProto``. The signature and defaults are torch 2.13's.
 
     ``args``: a Tensor or a tuple of positional arguments (a trailing dict is keyword arguments, as in torch);
     ``kwargs``: keyword arguments. ``input_names``/``output_names`` name the graph's inputs/outputs;
     ``dynamic_axes`` maps a name to the list of its dynamic axes (or ``{axis: symbolic_name}``).
-    ``dynamo``: plait has one exporter, which records the executed ops as torch's TorchScript-based one does,
-    so both values run it. Options of torch's dynamo exporter that change what is written (``report``,
-    ``optimize``, ``verify``, ``profile``, ``dump_exported_program``, ``fallback``, ``external_data``) are
-    refused when set."""
+
+    plait has one exporter, which records the executed ops as torch's TorchScript-based one does; ``dynamo``
+    selects which of torch's two exporters' file conventions apply. With ``dynamo=True`` (torch's default)
+    ``external_data=True`` stores the weights in ``<f>.data`` beside a path ``f`` (a file object then needs
+    ``external_data=False``, as in torch), ``optimize=True`` removes the Identity nodes the recording leaves,
+    and ``verify=True`` runs the file with onnxruntime and compares its outputs with plait's. With
+    ``dynamo=False`` these three are ignored, as torch's TorchScript exporter ignores them. ``report``,
+    ``profile``, ``dump_exported_program``, ``dynamic_shapes`` and ``custom_translation_table`` belong to
+    torch's dynamo machinery and are refused when set; ``artifacts_dir`` is only used by them."""
     onnx = _import_onnx()
-    for name, value in (("external_data", external_data), ("report", report), ("optimize", optimize),
-                        ("verify", verify), ("profile", profile),
-                        ("dump_exported_program", dump_exported_program), ("fallback", fallback)):
+    for name, value in (("report", report), ("profile", profile),
+                        ("dump_exported_program", dump_exported_program)):
         if value:
             raise OnnxExporterError(f"plait.onnx.export: {name}=True is an option of torch's dynamo exporter "
                                     "that plait does not provide")
+    if custom_translation_table:
+        raise OnnxExporterError("plait.onnx.export: custom_translation_table maps torch ops for torch's dynamo "
+                                "exporter; plait's ops are converted by plait.onnx itself")
+    if not autograd_inlining:
+        raise OnnxExporterError("plait.onnx.export always inlines autograd Functions (exports the ops they "
+                                "run): autograd_inlining=False is not supported")
     opset = _check_options(training, operator_export_type, opset_version, custom_opsets,
-                           export_modules_as_functions, autograd_inlining, dynamic_shapes, model)
+                           export_modules_as_functions, dynamic_shapes, model)
+    to_path = isinstance(f, (str, os.PathLike))
+    separate_weights = dynamo and external_data
+    if separate_weights and f is not None and not to_path:
+        raise TypeError("plait.onnx.export: external_data=True needs a file path for f; pass "
+                        "external_data=False (or dynamo=False) to write into a file object")
     from ..tensor import Tensor
     if isinstance(args, Tensor):
         args = (args,)
@@ -117,28 +131,41 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=N
     if args and isinstance(args[-1], dict):
         kwargs.update(args[-1])
         args = args[:-1]
-    from ._export import trace_and_build
-    model_proto = trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names, dynamic_axes,
-                                  export_params, keep_initializers_as_inputs, do_constant_folding)
+    from ._export import remove_identities, trace_and_build, verify_with_onnxruntime
+    model_proto, outputs = trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
+                                           dynamic_axes, export_params, keep_initializers_as_inputs,
+                                           do_constant_folding)
+    if dynamo and optimize:
+        remove_identities(model_proto)
     if verbose:
         print(onnx.helper.printable_graph(model_proto.graph))
+    if dynamo and verify:
+        verify_with_onnxruntime(model_proto, args, kwargs, outputs)
     if f is not None:
-        data = model_proto.SerializeToString()
-        if isinstance(f, (str, os.PathLike)):
-            _atomic_write(os.fspath(f), data)
+        if to_path:
+            _atomic_write(onnx, model_proto, os.fspath(f), separate_weights)
         else:
-            f.write(data)
+            f.write(model_proto.SerializeToString())
     return model_proto
 
 
-def _atomic_write(path, data):
+def _atomic_write(onnx, model_proto, path, separate_weights):
+    """Write to a temporary folder beside ``path``, then rename the file(s) into place: a reader never sees
+    a half-written model. With ``separate_weights`` the weights go to ``<path>.data`` (renamed first)."""
+    import shutil
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".onnx")
+    name = os.path.basename(path)
+    staging = tempfile.mkdtemp(dir=folder, prefix=".tmp-onnx-")
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        staged = os.path.join(staging, name)
+        if separate_weights:
+            onnx.save_model(model_proto, staged, save_as_external_data=True, all_tensors_to_one_file=True,
+                            location=name + ".data", size_threshold=0)
+            if os.path.exists(staged + ".data"):
+                os.replace(staged + ".data", os.path.join(folder, name + ".data"))
+        else:
+            with open(staged, "wb") as out:
+                out.write(model_proto.SerializeToString())
+        os.replace(staged, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

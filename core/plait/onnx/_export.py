@@ -198,4 +198,44 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
                                          producer_name="plait")
     model_proto.ir_version = min(model_proto.ir_version, 10)
     onnx.checker.check_model(model_proto)
-    return model_proto
+    return model_proto, out_tensors
+
+
+def remove_identities(model_proto):
+    """Drop the Identity nodes between ops (each converter names its own result; an Identity renames it):
+    the consumers read the Identity's input instead. Identities that produce a graph output stay."""
+    graph = model_proto.graph
+    outputs = {o.name for o in graph.output}
+    rename = {}
+    kept = []
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name in rename:
+                node.input[i] = rename[name]
+        if node.op_type == "Identity" and node.output[0] not in outputs:
+            rename[node.output[0]] = node.input[0]
+        else:
+            kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
+
+
+def verify_with_onnxruntime(model_proto, args, kwargs, outputs):
+    """Run the exported model with onnxruntime (CPU) on the export's inputs; raise if it disagrees with
+    plait's outputs (``verify=True``)."""
+    import numpy as np
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ModuleNotFoundError("plait.onnx.export(verify=True) runs the model with onnxruntime: "
+                                  "pip install onnxruntime") from exc
+    from ..tensor import Tensor
+    session = onnxruntime.InferenceSession(model_proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    tensors = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
+    feeds = {i.name: t.detach().cpu().numpy() for i, t in zip(session.get_inputs(), tensors)}
+    for got, (info, ref) in zip(session.run(None, feeds), zip(session.get_outputs(), outputs)):
+        expected = ref.detach().cpu().numpy()
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            raise OnnxExporterError(f"plait.onnx.export(verify=True): onnxruntime's output '{info.name}' "
+                                    "differs from plait's (largest difference "
+                                    f"{np.max(np.abs(got - expected)) if got.shape == expected.shape else 'shape'})")
