@@ -158,14 +158,20 @@ def _atomic_write(onnx, model_proto, path, separate_weights):
     staging = tempfile.mkdtemp(dir=folder, prefix=".tmp-onnx-")
     try:
         staged = os.path.join(staging, name)
+        proto = model_proto
         if separate_weights:
-            onnx.save_model(model_proto, staged, save_as_external_data=True, all_tensors_to_one_file=True,
-                            location=name + ".data", size_threshold=0)
+            # the parameters and buffers (not the small shape/axis constants, which shape inference reads)
+            from onnx import external_data_helper
+            proto = type(model_proto)()
+            proto.CopyFrom(model_proto)
+            for t in proto.graph.initializer:
+                if not t.name.startswith("onnx::") and t.HasField("raw_data"):
+                    external_data_helper.set_external_data(t, location=name + ".data")
+            external_data_helper.write_external_data_tensors(proto, staging)
             if os.path.exists(staged + ".data"):
                 os.replace(staged + ".data", os.path.join(folder, name + ".data"))
-        else:
-            with open(staged, "wb") as out:
-                out.write(model_proto.SerializeToString())
+        with open(staged, "wb") as out:
+            out.write(proto.SerializeToString())
         os.replace(staged, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
