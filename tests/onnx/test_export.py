@@ -148,6 +148,10 @@ CONV_LAYERS = [
     lambda: nn.AdaptiveAvgPool2d(1), lambda: nn.AdaptiveAvgPool2d((2, 4)), lambda: nn.BatchNorm2d(4),
     lambda: nn.GroupNorm(2, 4), lambda: nn.InstanceNorm2d(4, affine=True), lambda: nn.LayerNorm([8]),
     lambda: nn.PixelShuffle(2), lambda: nn.Upsample(scale_factor=2), lambda: nn.AdaptiveMaxPool2d(1),
+    lambda: nn.Upsample(scale_factor=2, mode="bilinear"), lambda: nn.Upsample(size=(5, 12), mode="nearest"),
+    lambda: nn.Upsample(size=(5, 6), mode="bilinear", align_corners=True), lambda: nn.PixelUnshuffle(2),
+    lambda: nn.ConvTranspose2d(4, 2, 2, stride=2, groups=2, bias=False), lambda: nn.BatchNorm2d(4, affine=False),
+    lambda: nn.InstanceNorm2d(4), lambda: nn.LayerNorm([4, 8, 8], elementwise_affine=False),
 ]
 
 
@@ -166,6 +170,14 @@ def test_1d_layers():
     model = nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.BatchNorm1d(4), nn.ReLU(), nn.MaxPool1d(2),
                           nn.AvgPool1d(2), nn.Flatten(), nn.Linear(16, 3), nn.BatchNorm1d(3))
     _check(model, (2, 3, 16))
+
+
+def test_subclass_with_own_forward_is_exported_as_its_ops():
+    class Shifted(nn.Conv2d):
+        def forward(self, x):
+            return super().forward(x) + 1.0
+    plait.manual_seed(0)
+    _check(nn.Sequential(Shifted(4, 3, 3, padding=1)), (2, 4, 8, 8))
 
 
 def test_adaptive_pool_that_does_not_divide_is_refused():

@@ -198,7 +198,10 @@ def _upsample(b, e):
         scales = [1.0, 1.0] + [float(s) for s in _tuple(m.scale_factor, nd)]
         b.node("Resize", [x, "", b.const(scales, b.np.float32)], _out(e), **kwargs)
     else:
-        b.node("Resize", [x, "", "", b.ints(out_shape)], _out(e), **kwargs)
+        # (N, C) from the input at run time, so a dynamic batch stays dynamic
+        leading = b.node("Slice", [b.node("Shape", [x]), b.ints([0]), b.ints([2])])
+        sizes = b.node("Concat", [leading, b.ints(out_shape[2:])], axis=0)
+        b.node("Resize", [x, "", "", sizes], _out(e), **kwargs)
 
 
 CONVERTERS = {

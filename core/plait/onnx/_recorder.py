@@ -93,6 +93,14 @@ class Recorder:
         return self.module_stack[-1][1] if self.module_stack else ""
 
     # ---- hooks called by the core ---------------------------------------------------------------------
+    def module_key(self, module):
+        """The converter name for a plait.nn layer with a whole-module converter, else None (a user's class,
+        even a subclass of such a layer, is exported as the ops its forward runs)."""
+        cls = type(module)
+        if cls.__module__.startswith("plait.nn.") and cls.__name__ in self.module_converters:
+            return cls.__name__
+        return None
+
     def _add(self, kind, key, obj, args, kwargs, outs):
         Tensor = _graph.Tensor
         in_values = [a for a in args if isinstance(a, Value)] + \
@@ -133,21 +141,22 @@ class Recorder:
     def pre_hook(self, path):
         def hook(module, args):
             self.module_stack.append((module, path))
-            if type(module).__name__ in self.module_converters:
+            if self.module_key(module) is not None:
                 self._pending.append(self._convert_args(args))
         return hook
 
     def post_hook(self, path):
         def hook(module, args, output):
             self.module_stack.pop()
-            if type(module).__name__ in self.module_converters:
+            key = self.module_key(module)
+            if key is not None:
                 in_values = self._pending.pop()
                 outs = output if isinstance(output, tuple) else (output,)
                 flat = []
                 for o in outs:
                     flat.extend(o if isinstance(o, tuple) else (o,))
                 self.module_stack.append((module, path))
-                self._add("module", type(module).__name__, module, in_values, {}, flat)
+                self._add("module", key, module, in_values, {}, flat)
                 self.module_stack.pop()
                 self.entries[-1].extra = outs
         return hook
