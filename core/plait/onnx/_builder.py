@@ -24,13 +24,14 @@ def onnx_type(onnx, dtype):
 
 class Builder:
     def __init__(self, onnx, opset, resolve, fold):
-        import numpy as np
-        self.onnx, self.np, self.opset = onnx, np, opset
+        self.onnx, self.opset = onnx, opset
         self.resolve = resolve  # Tensor -> Value (a module's parameters, named by the recorder)
         self.fold = fold
         self.dynamic_sizes = set()  # the traced sizes of the declared dynamic axes
         self.nodes = []
-        self.initializers = {}  # name -> numpy array (insertion order: first use)
+        # name -> TensorProto (insertion order: first use); a recorded tensor's host array becomes one
+        # through onnx.numpy_helper (plait's core itself imports no array library)
+        self.initializers = {}
         self._count = 0
 
     def fresh(self, prefix):
@@ -40,7 +41,7 @@ class Builder:
     def name(self, v):
         """The ONNX name of a Value, registering its initializer on first use."""
         if v.constant and v.name not in self.initializers:
-            self.initializers[v.name] = v.array
+            self.initializers[v.name] = self.onnx.numpy_helper.from_array(v.array, v.name)
         return v.name
 
     def node(self, op_type, inputs, outputs=1, domain=None, **attrs):
@@ -53,20 +54,27 @@ class Builder:
                                                       **attrs))
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def const(self, values, np_dtype):
+    def const(self, values, dtype, dims=None):
+        """A new initializer holding ``values`` (a number, or a flat list with ``dims``, default its length)
+        of ``dtype`` (a plait dtype or an ONNX TensorProto type)."""
         self._count += 1
         name = f"onnx::const_{self._count}"
-        self.initializers[name] = self.np.asarray(values, dtype=np_dtype)
+        kind = dtype if isinstance(dtype, int) else self.onnx_type(dtype)
+        if isinstance(values, (list, tuple)):
+            flat, dims = list(values), [len(values)] if dims is None else list(dims)
+        else:
+            flat, dims = [values], []
+        self.initializers[name] = self.onnx.helper.make_tensor(name, kind, dims, flat)
         return name
 
     def ints(self, values):
-        return self.const(list(values), self.np.int64)
+        return self.const(list(values), self.onnx.TensorProto.INT64)
+
+    def int_scalar(self, value):
+        return self.const(int(value), self.onnx.TensorProto.INT64)
 
     def scalar(self, value, dtype):
-        return self.const(value, self.np_dtype(dtype))
-
-    def np_dtype(self, dtype):
-        return self.np.dtype("bool" if dtype.name == "bool" else dtype.name)
+        return self.const(bool(value) if dtype.name == "bool" else value, dtype)
 
     def onnx_type(self, dtype):
         return onnx_type(self.onnx, dtype)

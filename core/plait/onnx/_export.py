@@ -188,8 +188,7 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
     param_inputs = [v for (_, _, v) in recorder._by_tensor.values() if v.kind == "input" and v not in graph_inputs]
     used = {n for node in b.nodes for n in node.input}
     inputs += [_value_info(onnx, b, v.name, v, None) for v in param_inputs if v.name in used]
-    from onnx import numpy_helper
-    initializers = [numpy_helper.from_array(a, name) for name, a in b.initializers.items()]
+    initializers = list(b.initializers.values())
     if keep_initializers_as_inputs:
         inputs += [onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in initializers
                    if not t.name.startswith("onnx::")]
@@ -223,19 +222,21 @@ def remove_identities(model_proto):
 def verify_with_onnxruntime(model_proto, args, kwargs, outputs):
     """Run the exported model with onnxruntime (CPU) on the export's inputs; raise if it disagrees with
     plait's outputs (``verify=True``)."""
-    import numpy as np
     try:
         import onnxruntime
     except ImportError as exc:
         raise ModuleNotFoundError("plait.onnx.export(verify=True) runs the model with onnxruntime: "
                                   "pip install onnxruntime") from exc
     from ..tensor import Tensor
+    from ..creation import tensor as as_tensor
     session = onnxruntime.InferenceSession(model_proto.SerializeToString(), providers=["CPUExecutionProvider"])
     tensors = [a for a in args if isinstance(a, Tensor)] + [v for v in kwargs.values() if isinstance(v, Tensor)]
     feeds = {i.name: t.detach().cpu().numpy() for i, t in zip(session.get_inputs(), tensors)}
     for got, (info, ref) in zip(session.run(None, feeds), zip(session.get_outputs(), outputs)):
-        expected = ref.detach().cpu().numpy()
-        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        got = as_tensor(got, device=ref.device)
+        expected = ref.detach()
+        if got.shape != expected.shape or not got.to(expected.dtype).allclose(expected, rtol=1e-4, atol=1e-5):
+            diff = "shape " + str(tuple(got.shape)) if got.shape != expected.shape else \
+                f"largest difference {(got.to(expected.dtype) - expected).abs().max().item():.3g}"
             raise OnnxExporterError(f"plait.onnx.export(verify=True): onnxruntime's output '{info.name}' "
-                                    "differs from plait's (largest difference "
-                                    f"{np.max(np.abs(got - expected)) if got.shape == expected.shape else 'shape'})")
+                                    f"differs from plait's ({diff})")

@@ -109,7 +109,7 @@ def _adaptive_pool(nd, op_type, global_op):
 
 
 def _ones_or(b, t, n, value, dtype):
-    return t if t is not None else b.const([value] * n, b.np_dtype(dtype))
+    return t if t is not None else b.const([value] * n, dtype)
 
 
 def _batch_norm(b, e):
@@ -140,7 +140,7 @@ def _layer_norm(b, e):
     n = 1
     for s in shape:
         n *= s
-    scale = m.weight if m.weight is not None else b.const(b.np.ones(shape), b.np_dtype(x.dtype))
+    scale = m.weight if m.weight is not None else b.const([1.0] * n, x.dtype, dims=shape)
     inputs = [x, scale] + ([m.bias] if getattr(m, "bias", None) is not None else [])
     b.node("LayerNormalization", inputs, _out(e), axis=-len(shape), epsilon=float(m.eps))
 
@@ -196,7 +196,7 @@ def _upsample(b, e):
     if m.scale_factor is not None and not getattr(m, "recompute_scale_factor", None):
         nd = len(x.shape) - 2
         scales = [1.0, 1.0] + [float(s) for s in _tuple(m.scale_factor, nd)]
-        b.node("Resize", [x, "", b.const(scales, b.np.float32)], _out(e), **kwargs)
+        b.node("Resize", [x, "", b.const(scales, b.onnx.TensorProto.FLOAT)], _out(e), **kwargs)
     else:
         # (N, C) from the input at run time, so a dynamic batch stays dynamic
         leading = b.node("Slice", [b.node("Shape", [x]), b.ints([0]), b.ints([2])])

@@ -175,7 +175,7 @@ def _tile(b, e):
 
 def _tri(b, e):
     x, k, upper = e.args[:3]
-    b.node("Trilu", [x, b.const(k, b.np.int64)], _out(e), upper=int(bool(upper)))
+    b.node("Trilu", [x, b.int_scalar(k)], _out(e), upper=int(bool(upper)))
 
 
 def _axes(axes):
@@ -219,7 +219,7 @@ def _extreme_dim(b, e):
 
 def _cumsum(b, e):
     x, axis = e.args[:2]
-    b.node("CumSum", [b.operand(x, e.outputs[0].dtype), b.const(axis, b.np.int64)], _out(e))
+    b.node("CumSum", [b.operand(x, e.outputs[0].dtype), b.int_scalar(axis)], _out(e))
 
 
 def _matmul(b, e):
@@ -290,7 +290,7 @@ def _basic_index(b, e):
     if axes:
         y = b.node("Slice", [y, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(steps)])
     for a, i in sorted(picks, reverse=True):
-        y = b.node("Gather", [y, b.const(i, b.np.int64)], axis=a)
+        y = b.node("Gather", [y, b.int_scalar(i)], axis=a)
     if news:
         y = b.node("Unsqueeze", [y, b.ints(news)])
     b.node("Identity", [y], _out(e))

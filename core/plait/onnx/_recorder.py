@@ -38,8 +38,8 @@ class Entry:
 
 
 def _host_array(t):
-    import numpy as np
-    return np.array(t.detach().cpu().numpy(), copy=True)
+    """The tensor's values now, as a host array (copied: the tensor may change in place later)."""
+    return t.detach().cpu().numpy().copy()
 
 
 class Recorder:
