@@ -519,3 +519,33 @@ def test_torch_style_program(tmp_path):
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     with torch.no_grad():
         np.testing.assert_allclose(sess.run(None, {"image": x.numpy()})[0], model(x).numpy(), atol=1e-5)
+
+
+def _assigned(key, value):
+    def fn(x):
+        y = x * 1.0
+        y[key] = value(y) if callable(value) else value
+        return y
+    return fn
+
+
+ASSIGNMENTS = [
+    _assigned((slice(None), 0), 0.0), _assigned((Ellipsis, slice(1, 3)), lambda y: y[..., :2] * 2),
+    _assigned((slice(None), 1, slice(0, 4, 2)), -1.0), _assigned((slice(None), -1), lambda y: y[:, 0]),
+    lambda x: x.trunc(),
+]
+
+
+@pytest.mark.parametrize("fn", ASSIGNMENTS, ids=range(len(ASSIGNMENTS)))
+def test_basic_index_assignment(fn):
+    _check(Fn(fn), (2, 3, 4))
+
+
+def test_unrecordable_in_place_change_is_refused():
+    def fn(x):
+        y = x * 1.0
+        y[plait.tensor([0, 2])] = 0.0  # tensor indices: written without an op
+        return y + 1
+    with pytest.raises(plait.onnx.UnsupportedOperatorError,
+                       match=r"modified in place by an operation plait.onnx cannot record \(in module '0'"):
+        plait.onnx.export(nn.Sequential(Fn(fn)), plait.randn(3, 2), io.BytesIO(), dynamo=False)

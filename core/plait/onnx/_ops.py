@@ -3,6 +3,7 @@ nodes through the Builder ``b`` that compute ``e.outputs`` from ``e.args`` (Valu
 op's ``forward`` received them)."""
 import math
 
+from ._builder import UnsupportedOperatorError
 from ._recorder import Value
 
 
@@ -344,6 +345,56 @@ def _roll(b, e):
     b.node("Identity", [y], _out(e))
 
 
+def _basic_index_put(b, e):
+    """``x[key] = v`` for ints and slices: Where(mask of the selected cells, v, x). The mask is built from
+    one boolean vector per indexed axis (full slices add none, so dynamic axes stay dynamic); a tensor ``v``
+    is padded out to ``x``'s shape, which needs unit steps."""
+    x, v, key = e.args[:3]
+    rank = len(x.shape)
+    mask = None
+    pads_before, pads_after = [0] * rank, [0] * rank
+    unsqueeze = []
+    for axis, k in enumerate(key):
+        n = x.shape[axis]
+        if isinstance(k, slice):
+            start, stop, step = k.indices(n)
+            chosen = set(range(start, stop, step))
+            if chosen == set(range(n)):
+                continue
+            if isinstance(v, Value) and step != 1:
+                raise UnsupportedOperatorError(
+                    f"plait.onnx.export: assigning a tensor to a strided slice (module "
+                    f"'{e.module_path or '<root>'}') has no ONNX mapping in opset {b.opset}")
+            pads_before[axis], pads_after[axis] = start, n - max(stop, start)
+        else:
+            index = k % n
+            chosen = {index}
+            unsqueeze.append(axis)
+            pads_before[axis], pads_after[axis] = index, n - index - 1
+        dims = [1] * rank
+        dims[axis] = n
+        vector = b.const([i in chosen for i in range(n)], b.onnx.TensorProto.BOOL, dims=dims)
+        mask = vector if mask is None else b.node("And", [mask, vector])
+    if mask is None:
+        mask = b.const([True], b.onnx.TensorProto.BOOL, dims=[1] * rank)
+    dtype = e.outputs[0].dtype
+    if isinstance(v, Value):
+        value = b.operand(v, dtype)
+        if unsqueeze:
+            value = b.node("Unsqueeze", [value, b.ints(unsqueeze)])
+        if any(pads_before) or any(pads_after):
+            value = b.node("Pad", [value, b.ints(pads_before + pads_after)])
+    else:
+        value = b.scalar(v, dtype)
+    b.node("Where", [mask, value, x], _out(e))
+
+
+def _trunc(b, e):
+    x = e.args[0]
+    negative = b.node("Less", [x, b.scalar(0, x.dtype)])
+    b.node("Where", [negative, b.node("Ceil", [x]), b.node("Floor", [x])], _out(e))
+
+
 def _math(op_type, constant):
     def build(b, x, dtype):
         return b.node(op_type, [x, b.scalar(constant, dtype)])
@@ -385,7 +436,7 @@ CONVERTERS = {
     "Matmul": _matmul, "Linear": _linear, "Addmm": _addmm,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Take": _take, "BasicIndex": _basic_index, "Clone": lambda b, e: b.node("Identity", [e.args[0]], _out(e)),
-    "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
+    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
 }
 
 

@@ -66,8 +66,15 @@ class Recorder:
         """The Value a tensor holds now; a tensor the recorder has not seen is a constant (its current
         values), unless it shares its memory with a recorded tensor (``detach()``)."""
         known = self._by_tensor.get(id(t))
-        if known is not None and known[0] is t and known[1] == t._vc[0]:
-            return known[2]
+        if known is not None and known[0] is t:
+            if known[1] == t._vc[0]:
+                return known[2]
+            if known[2].kind not in ("param", "const"):
+                from ._builder import UnsupportedOperatorError
+                raise UnsupportedOperatorError(
+                    f"plait.onnx.export: a tensor was modified in place by an operation plait.onnx cannot "
+                    f"record (in module '{self.module_path or '<root>'}'; e.g. an assignment with tensor "
+                    "indices, a fill_ or copy_); use an out-of-place op")
         if known is None or known[0] is not t:
             alias = self._by_data.get(id(t._data))
             if alias is not None and alias[0] is t._data:
