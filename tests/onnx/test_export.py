@@ -344,15 +344,15 @@ def test_refused_arguments():
 def test_unsupported_op_error_names_op_module_and_opset():
     class Inner(nn.Module):
         def forward(self, x):
-            return x.atan2(x + 1)
+            return x.cumprod(1)
     model = nn.Sequential(nn.Linear(3, 3), nn.Sequential(Inner()))
     with pytest.raises(plait.onnx.UnsupportedOperatorError,
-                       match=r"the op 'Atan2' \(run in module '1.0'\) has no ONNX mapping in opset 18"):
+                       match=r"the op 'CumProd' \(run in module '1.0'\) has no ONNX mapping in opset 18"):
         plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)
 
 
 def test_unused_unsupported_op_does_not_fail():
-    model = Fn(lambda x: (x.atan2(x), x * 2)[1])
+    model = Fn(lambda x: (x.cumprod(1), x * 2)[1])
     plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)
 
 
@@ -506,6 +506,9 @@ def test_constant_whose_shape_follows_a_dynamic_axis_is_refused():
         plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False,
                           input_names=["x"], dynamic_axes={"x": [0]})
     plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)  # with the axis static it is a constant
+    with pytest.raises(plait.onnx.OnnxExporterError, match=r"output 'onnx::captured_\d+' is a tensor created"):
+        plait.onnx.export(Fn(lambda x: plait.zeros(x.shape[0])), plait.randn(2, 3), io.BytesIO(), dynamo=False,
+                          input_names=["x"], dynamic_axes={"x": [0]})
 
 
 def test_torch_style_program(tmp_path):
@@ -532,7 +535,7 @@ def _assigned(key, value):
 ASSIGNMENTS = [
     _assigned((slice(None), 0), 0.0), _assigned((Ellipsis, slice(1, 3)), lambda y: y[..., :2] * 2),
     _assigned((slice(None), 1, slice(0, 4, 2)), -1.0), _assigned((slice(None), -1), lambda y: y[:, 0]),
-    lambda x: x.trunc(),
+    lambda x: x.trunc(), lambda x: plait.atan2(x, x.flip(0)) + plait.atan2(x, -x.abs() - 0.1),
 ]
 
 

@@ -154,9 +154,9 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
         args2, kwargs2 = _grown(args, kwargs, graph_inputs, dynamic_axes)
         second, _ = _prepared_recorder(model, args2, kwargs2, [v.name for v in graph_inputs], export_params,
                                        do_constant_folding)
-        _run_recorded(model, args2, kwargs2, second)
+        second_outputs = _flatten(_run_recorded(model, args2, kwargs2, second))
     else:
-        second = None
+        second = second_outputs = None
     result = _run_recorded(model, args, kwargs, recorder)
     out_tensors = _flatten(result)
     out_values = [recorder.value_of(t) for t in out_tensors]
@@ -171,6 +171,12 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
         raise ValueError(f"plait.onnx.export: dynamic_axes names {sorted(unknown)} are neither input_names "
                          "nor output_names")
     live = _live_entries(recorder.entries, out_values)
+    for v, t in zip(out_values, second_outputs or ()):
+        if v.kind == "const" and tuple(t.shape) != v.shape:
+            raise OnnxExporterError(
+                f"plait.onnx.export: output '{v.name}' is a tensor created inside forward whose shape depends on "
+                f"a dynamic axis ({v.shape} and {tuple(t.shape)} in runs at two sizes); it would be a fixed "
+                "constant in the ONNX graph")
     if second is not None:
         _mark_dynamic_dims(recorder.entries, second.entries, {id(e) for e in live})
 

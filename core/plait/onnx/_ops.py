@@ -389,6 +389,20 @@ def _basic_index_put(b, e):
     b.node("Where", [mask, value, x], _out(e))
 
 
+def _atan2(b, e):
+    # atan(y / x), moved to the right quadrant where x <= 0 (atan2(0, 0) = 0, as torch gives)
+    dtype = e.outputs[0].dtype
+    y, x = (b.operand(v, dtype) for v in e.args[:2])
+    zero, pi = b.scalar(0, dtype), b.scalar(math.pi, dtype)
+    base = b.node("Atan", [b.node("Div", [y, x])])
+    up = b.node("GreaterOrEqual", [y, zero])
+    shifted = b.node("Add", [base, b.node("Where", [up, pi, b.node("Neg", [pi])])])
+    on_axis = b.node("Where", [b.node("Greater", [y, zero]), b.scalar(math.pi / 2, dtype),
+                               b.node("Where", [b.node("Less", [y, zero]), b.scalar(-math.pi / 2, dtype), zero])])
+    b.node("Where", [b.node("Greater", [x, zero]), base,
+                     b.node("Where", [b.node("Less", [x, zero]), shifted, on_axis])], _out(e))
+
+
 def _trunc(b, e):
     x = e.args[0]
     negative = b.node("Less", [x, b.scalar(0, x.dtype)])
@@ -436,7 +450,7 @@ CONVERTERS = {
     "Matmul": _matmul, "Linear": _linear, "Addmm": _addmm,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Take": _take, "BasicIndex": _basic_index, "Clone": lambda b, e: b.node("Identity", [e.args[0]], _out(e)),
-    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
+    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "Atan2": _atan2, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
 }
 
 
