@@ -538,6 +538,17 @@ ASSIGNMENTS = [
 ]
 
 
+SORTING = [lambda x: x.sort(-1).values, lambda x: x.sort(1, descending=True)[0],
+           lambda x: x.argsort(-1).float(), lambda x: x.topk(2, dim=-1).values, lambda x: x.topk(2, largest=False)[1]]
+
+
+@pytest.mark.parametrize("fn", SORTING, ids=range(len(SORTING)))
+def test_sorting_with_static_shapes(fn):
+    x = plait.tensor([[[0.5, -1.0, 2.0, 0.5], [3.0, 1.0, -2.0, 0.0], [1.0, 1.0, 1.0, -1.0]]])
+    _, sess, names = _export(Fn(fn), (x,), dynamic=False)
+    np.testing.assert_allclose(sess.run(None, {"in0": x.numpy()})[0], fn(x).numpy(), atol=1e-6)
+
+
 @pytest.mark.parametrize("fn", ASSIGNMENTS, ids=range(len(ASSIGNMENTS)))
 def test_basic_index_assignment(fn):
     _check(Fn(fn), (2, 3, 4))

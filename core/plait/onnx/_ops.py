@@ -403,6 +403,14 @@ def _atan2(b, e):
                      b.node("Where", [b.node("Less", [x, zero]), shifted, on_axis])], _out(e))
 
 
+def _argsort(b, e):
+    # TopK over the whole axis: ties keep the lower index first, which is the stable order plait sorts in
+    x, axis, descending = e.args[:3]
+    _, indices = b.node("TopK", [x, b.ints([x.shape[axis]])], 2, axis=axis, largest=int(bool(descending)),
+                        sorted=1)
+    b.node("Identity", [indices], _out(e))
+
+
 def _trunc(b, e):
     x = e.args[0]
     negative = b.node("Less", [x, b.scalar(0, x.dtype)])
@@ -450,7 +458,7 @@ CONVERTERS = {
     "Matmul": _matmul, "Linear": _linear, "Addmm": _addmm,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Take": _take, "BasicIndex": _basic_index, "Clone": lambda b, e: b.node("Identity", [e.args[0]], _out(e)),
-    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "Atan2": _atan2, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
+    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "Atan2": _atan2, "_ArgSort": _argsort, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
 }
 
 
