@@ -417,7 +417,7 @@ def test_lstm_with_initial_state():
     plait.manual_seed(0)
     lstm = nn.LSTM(3, 5, num_layers=2).eval()
     x, h0, c0 = plait.randn(4, 2, 3), plait.randn(2, 2, 5), plait.randn(2, 2, 5)
-    model = Fn(lambda x, h, c: lstm(x, (h, c))[1][1])
+    model = Fn(lambda x, h, c: lstm(x, hx=(h, c))[1][1])
     model.lstm = lstm
     buf = io.BytesIO()
     plait.onnx.export(model, (x, h0, c0), buf, input_names=["x", "h", "c"], dynamo=False)

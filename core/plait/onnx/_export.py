@@ -12,7 +12,7 @@ def _run_recorded(model, args, kwargs, recorder):
     was_training = model.training
     try:
         for path, module in model.named_modules():
-            handles.append(module.register_forward_pre_hook(recorder.pre_hook(path)))
+            handles.append(module.register_forward_pre_hook(recorder.pre_hook(path), with_kwargs=True))
             handles.append(module.register_forward_hook(recorder.post_hook(path)))
         model.eval()
         with no_grad():

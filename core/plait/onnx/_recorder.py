@@ -146,9 +146,12 @@ class Recorder:
 
     # ---- module hooks --------------------------------------------------------------------------------
     def pre_hook(self, path):
-        def hook(module, args):
+        def hook(module, args, kwargs):
             self.module_stack.append((module, path))
             if self.module_key(module) is not None:
+                if kwargs:  # a converter reads its inputs by position (`lstm(x, hx=state)`)
+                    import inspect
+                    args = inspect.signature(module.forward).bind(*args, **kwargs).args
                 self._pending.append(self._convert_args(args))
         return hook
 
