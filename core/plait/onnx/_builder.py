@@ -33,6 +33,7 @@ class Builder:
         # through onnx.numpy_helper (plait's core itself imports no array library)
         self.initializers = {}
         self._count = 0
+        self.filled = set()  # names of the fills already emitted
 
     def fresh(self, prefix):
         self._count += 1
@@ -40,9 +41,28 @@ class Builder:
 
     def name(self, v):
         """The ONNX name of a Value, registering its initializer on first use."""
+        if v.fill is not None:
+            if v.name not in self.filled:
+                self.filled.add(v.name)
+                self._emit_fill(v)
+            return v.name
         if v.constant and v.name not in self.initializers:
             self.initializers[v.name] = self.onnx.numpy_helper.from_array(v.array, v.name)
         return v.name
+
+    def _emit_fill(self, v):
+        """ConstantOfShape with the shape read from the graph inputs' dynamic axes at run time."""
+        value, dims = v.fill
+        parts = []
+        for d in dims:
+            if isinstance(d, tuple):
+                shape = self.node("Shape", [d[0]])
+                parts.append(self.node("Gather", [shape, self.ints([d[1]])], axis=0))
+            else:
+                parts.append(self.ints([d]))
+        shape = parts[0] if len(parts) == 1 else self.node("Concat", parts, axis=0)
+        tensor = self.onnx.helper.make_tensor("value", self.onnx_type(v.dtype), [1], [value])
+        self.node("ConstantOfShape", [shape], [v.name], value=tensor)
 
     def node(self, op_type, inputs, outputs=1, domain=None, **attrs):
         names = [self.name(self.resolve(i) if isinstance(i, Tensor) else i) if not isinstance(i, str) else i

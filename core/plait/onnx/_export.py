@@ -125,24 +125,57 @@ def _grown(args, kwargs, graph_inputs, dynamic_axes):
     return new_args, new_kwargs
 
 
-def _mark_dynamic_dims(entries, other_entries, live):
+def _dims_from_inputs(shape_a, shape_b, inputs_a, inputs_b):
+    """For a shape seen as ``shape_a`` and ``shape_b`` in the two traces: per dim, its size (when equal) or
+    the (graph input, axis) whose sizes changed the same way; None when some dim matches no input axis."""
+    dims = []
+    for m, n in zip(shape_a, shape_b):
+        if m == n:
+            dims.append(m)
+            continue
+        source = next(((va.name, axis) for va, vb in zip(inputs_a, inputs_b)
+                       for axis, (p, q) in enumerate(zip(va.shape, vb.shape)) if (p, q) == (m, n)), None)
+        if source is None:
+            return None
+        dims.append(source)
+    return dims
+
+
+def _flat_args(entry):
+    return [x for a in entry.args for x in (a if isinstance(a, (list, tuple)) else (a,))] + \
+        list(entry.kwargs.values())
+
+
+def _mark_dynamic_dims(entries, other_entries, live, inputs_a, inputs_b):
     """Compare two traces at different sizes of the dynamic axes: each Reshape learns which of its output
-    dims vary (``extra``); a constant created inside forward whose shape varies cannot be exported."""
+    dims vary (``extra``); a constant created inside forward whose shape varies is rebuilt at run time when
+    it is uniform (``plait.zeros(x.shape[0], n)``: ConstantOfShape of the input's size) and refused when not."""
     if len(entries) != len(other_entries) or any(a.key != b.key for a, b in zip(entries, other_entries)):
         return  # the two runs took different paths: reshapes fall back to the single-trace rule
     for a, b in zip(entries, other_entries):
-        for va, vb in zip(a.args, b.args):
+        for va, vb in zip(_flat_args(a), _flat_args(b)):
             if isinstance(va, Value) and va.kind == "const" and isinstance(vb, Value) and va.shape != vb.shape \
                     and id(a) in live:
-                raise OnnxExporterError(
-                    f"plait.onnx.export: a tensor created inside forward (module '{a.module_path or '<root>'}', "
-                    f"used by {a.key}) has a shape that depends on a dynamic axis ({va.shape} and {vb.shape} "
-                    "in runs at two sizes); it would be a fixed constant in the ONNX graph. Build it from the "
-                    "input with tensor ops, or leave that axis static")
+                _make_dynamic_fill(va, vb, a, inputs_a, inputs_b)
         if a.key == "Reshape" and a.kind == "op":
             x_a, x_b = a.args[0], b.args[0]
             a.extra = ({i for i, (m, n) in enumerate(zip(a.outputs[0].shape, b.outputs[0].shape)) if m != n},
                        {i for i, (m, n) in enumerate(zip(x_a.shape, x_b.shape)) if m != n})
+
+
+def _make_dynamic_fill(va, vb, entry, inputs_a, inputs_b):
+    if va.fill is not None:
+        return
+    array = va.array
+    dims = _dims_from_inputs(va.shape, vb.shape, inputs_a, inputs_b)
+    if dims is not None and array.size and array.min() == array.max():
+        va.fill = (array.reshape(-1)[0].item(), dims)
+        return
+    raise OnnxExporterError(
+        f"plait.onnx.export: a tensor created inside forward (module '{entry.module_path or '<root>'}', used by "
+        f"{entry.key}) has a shape that depends on a dynamic axis ({va.shape} and {vb.shape} in runs at two "
+        "sizes) and is not filled with one value; it would be a fixed constant in the ONNX graph. Build it "
+        "from the input with tensor ops, or leave that axis static")
 
 
 def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names, dynamic_axes, export_params,
@@ -152,7 +185,7 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
                                                 do_constant_folding)
     if any(_symbolic_dims(dynamic_axes, v.name) for v in graph_inputs):
         args2, kwargs2 = _grown(args, kwargs, graph_inputs, dynamic_axes)
-        second, _ = _prepared_recorder(model, args2, kwargs2, [v.name for v in graph_inputs], export_params,
+        second, second_inputs = _prepared_recorder(model, args2, kwargs2, [v.name for v in graph_inputs], export_params,
                                        do_constant_folding)
         second_outputs = _flatten(_run_recorded(model, args2, kwargs2, second))
     else:
@@ -178,7 +211,7 @@ def trace_and_build(onnx, model, args, kwargs, opset, input_names, output_names,
                 f"a dynamic axis ({v.shape} and {tuple(t.shape)} in runs at two sizes); it would be a fixed "
                 "constant in the ONNX graph")
     if second is not None:
-        _mark_dynamic_dims(recorder.entries, second.entries, {id(e) for e in live})
+        _mark_dynamic_dims(recorder.entries, second.entries, {id(e) for e in live}, graph_inputs, second_inputs)
 
     b = Builder(onnx, opset, recorder.value_of, do_constant_folding)
     for v in graph_inputs:

@@ -13,10 +13,12 @@ from ..autograd import graph as _graph
 
 class Value:
     """A named ONNX value standing for a tensor: ``kind`` is ``input``, ``param``, ``const`` or ``op``."""
-    __slots__ = ("name", "shape", "dtype", "kind", "array")
+    __slots__ = ("name", "shape", "dtype", "kind", "array", "fill")
 
     def __init__(self, name, shape, dtype, kind, array=None):
         self.name, self.shape, self.dtype, self.kind, self.array = name, tuple(shape), dtype, kind, array
+        # a captured constant of one value whose shape follows dynamic axes: (value, [size or (input, axis)])
+        self.fill = None
 
     @property
     def constant(self):
