@@ -560,3 +560,30 @@ def test_unrecordable_in_place_change_is_refused():
     with pytest.raises(plait.onnx.UnsupportedOperatorError,
                        match=r"modified in place by an operation plait.onnx cannot record \(in module '0'"):
         plait.onnx.export(nn.Sequential(Fn(fn)), plait.randn(3, 2), io.BytesIO(), dynamo=False)
+
+
+def _example(name):
+    import importlib.util
+    import pathlib
+    folder = pathlib.Path(__file__).resolve().parents[2] / "examples"
+    spec = importlib.util.spec_from_file_location(f"_onnx_example_{name}", folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    import sys
+    sys.path.insert(0, str(folder))  # the examples import their shared _common
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+@pytest.mark.parametrize("name, build, shape", [
+    ("demo", lambda m: m.DigitNet(), (2, 1, 8, 8)),
+    ("small_resnet", lambda m: m.ResNet(m.BasicBlock, [1, 1, 1]), (2, 1, 8, 8)),
+    ("lenet_blitz", lambda m: m.Net(), (2, 1, 32, 32)),
+    ("tensorboardx_net", lambda m: m.Net(), (2, 1, 28, 28)),
+    ("unet_double_conv", lambda m: m.DoubleConv(3, 8), (2, 3, 40, 40)),
+])
+def test_example_models(name, build, shape):
+    plait.manual_seed(0)
+    _check(build(_example(name)), shape, other_batch=5)
