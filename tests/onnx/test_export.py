@@ -500,6 +500,8 @@ def test_functional_lenet():
 def test_constant_whose_shape_follows_a_dynamic_axis():
     # one value everywhere: rebuilt at run time from the input's size
     _check(Fn(lambda x: x + plait.ones(x.shape[0], 1) * 2 + plait.full((x.shape[0], 3), 0.5)), (2, 3))
+    # a ramp along the dynamic axis: Range of the input's size
+    _check(Fn(lambda x: x * plait.arange(x.shape[0] * 1.0).reshape(-1, 1) * 3 + 1), (2, 3))
     lstm = nn.LSTM(3, 4, num_layers=2, batch_first=True)
 
     def with_zero_state(x):
@@ -509,10 +511,11 @@ def test_constant_whose_shape_follows_a_dynamic_axis():
     model.lstm = lstm
     _check(model, (2, 5, 3))
     # different values: refused, as the graph could only hold the traced ones
-    model = Fn(lambda x: x + plait.arange(x.shape[0] * 1.0).reshape(-1, 1))
+    plait.manual_seed(0)
+    model = Fn(lambda x: x + plait.randn(x.shape[0], 3))
     with pytest.raises(plait.onnx.OnnxExporterError,
                        match=r"created inside forward \(module '<root>', used by Add\) has a shape that depends "
-                             r"on a dynamic axis \(\(2, 1\) and \(3, 1\) in runs at two sizes\) and is not filled"):
+                             r"on a dynamic axis \(\(2, 3\) and \(3, 3\) in runs at two sizes\) and is neither"):
         plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False,
                           input_names=["x"], dynamic_axes={"x": [0]})
     plait.onnx.export(model, plait.randn(2, 3), io.BytesIO(), dynamo=False)  # with the axis static it is a constant
@@ -541,10 +544,16 @@ SORTING = [lambda x: x.sort(-1).values, lambda x: x.sort(1, descending=True)[0],
 
 
 @pytest.mark.parametrize("fn", SORTING, ids=range(len(SORTING)))
-def test_sorting_with_static_shapes(fn):
-    x = plait.tensor([[[0.5, -1.0, 2.0, 0.5], [3.0, 1.0, -2.0, 0.0], [1.0, 1.0, 1.0, -1.0]]])
-    _, sess, names = _export(Fn(fn), (x,), dynamic=False)
+def test_sorting(fn):
+    x = plait.tensor([[[0.5, -1.0, 2.0, 0.5], [3.0, 1.0, -2.0, 0.0], [1.0, 1.0, 1.0, -1.0]]] * 2)
+    _, sess, names = _export(Fn(fn), (x,))
     np.testing.assert_allclose(sess.run(None, {"in0": x.numpy()})[0], fn(x).numpy(), atol=1e-6)
+    x = plait.cat([x, -x[:1]])  # another batch size, ties included
+    np.testing.assert_allclose(sess.run(None, {"in0": x.numpy()})[0], fn(x).numpy(), atol=1e-6)
+
+
+def test_gather_with_dynamic_batch():
+    _check(Fn(lambda x: x.gather(2, x.argmax(2, keepdim=True)) + x.gather(1, x.argsort(1))), (2, 3, 4))
 
 
 @pytest.mark.parametrize("fn", ASSIGNMENTS, ids=range(len(ASSIGNMENTS)))

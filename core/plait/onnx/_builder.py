@@ -51,8 +51,9 @@ class Builder:
         return v.name
 
     def _emit_fill(self, v):
-        """ConstantOfShape with the shape read from the graph inputs' dynamic axes at run time."""
-        value, dims = v.fill
+        """A captured constant rebuilt at run time from the graph inputs' dynamic sizes: one value
+        (ConstantOfShape) or a ramp along the one varying axis (Range, reshaped)."""
+        kind, value, dims = v.fill
         parts = []
         for d in dims:
             if isinstance(d, tuple):
@@ -60,9 +61,19 @@ class Builder:
                 parts.append(self.node("Gather", [shape, self.ints([d[1]])], axis=0))
             else:
                 parts.append(self.ints([d]))
-        shape = parts[0] if len(parts) == 1 else self.node("Concat", parts, axis=0)
-        tensor = self.onnx.helper.make_tensor("value", self.onnx_type(v.dtype), [1], [value])
-        self.node("ConstantOfShape", [shape], [v.name], value=tensor)
+        if kind == "uniform":
+            shape = parts[0] if len(parts) == 1 else self.node("Concat", parts, axis=0)
+            tensor = self.onnx.helper.make_tensor("value", self.onnx_type(v.dtype), [1], [value])
+            self.node("ConstantOfShape", [shape], [v.name], value=tensor)
+            return
+        start, step = value
+        axis = next(i for i, d in enumerate(dims) if isinstance(d, tuple))
+        length = self.node("Cast", [self.node("Squeeze", [parts[axis]])], to=self.onnx_type(v.dtype))
+        first = self.scalar(start, v.dtype)
+        stride = self.scalar(step, v.dtype)
+        end = self.node("Add", [first, self.node("Mul", [length, stride])])
+        ramp = self.node("Range", [first, end, stride])
+        self.node("Reshape", [ramp, self.ints([-1 if i == axis else 1 for i in range(len(dims))])], [v.name])
 
     def node(self, op_type, inputs, outputs=1, domain=None, **attrs):
         names = [self.name(self.resolve(i) if isinstance(i, Tensor) else i) if not isinstance(i, str) else i

@@ -149,7 +149,8 @@ def _flat_args(entry):
 def _mark_dynamic_dims(entries, other_entries, live, inputs_a, inputs_b):
     """Compare two traces at different sizes of the dynamic axes: each Reshape learns which of its output
     dims vary (``extra``); a constant created inside forward whose shape varies is rebuilt at run time when
-    it is uniform (``plait.zeros(x.shape[0], n)``: ConstantOfShape of the input's size) and refused when not."""
+    it is uniform (``plait.zeros(x.shape[0], n)``: ConstantOfShape of the input's size) or a ramp along the
+    varying axis (``arange(x.shape[0])``: Range), and refused otherwise."""
     if len(entries) != len(other_entries) or any(a.key != b.key for a, b in zip(entries, other_entries)):
         return  # the two runs took different paths: reshapes fall back to the single-trace rule
     for a, b in zip(entries, other_entries):
@@ -169,12 +170,22 @@ def _make_dynamic_fill(va, vb, entry, inputs_a, inputs_b):
     array = va.array
     dims = _dims_from_inputs(va.shape, vb.shape, inputs_a, inputs_b)
     if dims is not None and array.size and array.min() == array.max():
-        va.fill = (array.reshape(-1)[0].item(), dims)
+        va.fill = ("uniform", array.reshape(-1)[0].item(), dims)
         return
+    varying = [i for i, d in enumerate(dims or ()) if isinstance(d, tuple)]
+    if len(varying) == 1 and all(n == 1 for i, n in enumerate(va.shape) if i != varying[0]):
+        # a ramp along the one varying axis (the offsets gather/sort build with arange): start + step * i
+        values = array.reshape(-1)
+        start = values[0].item()
+        step = values[1].item() - start if values.size > 1 else 1
+        if all(values[i].item() == start + step * i for i in range(values.size)):
+            va.fill = ("ramp", (start, step), dims)
+            return
     raise OnnxExporterError(
         f"plait.onnx.export: a tensor created inside forward (module '{entry.module_path or '<root>'}', used by "
         f"{entry.key}) has a shape that depends on a dynamic axis ({va.shape} and {vb.shape} in runs at two "
-        "sizes) and is not filled with one value; it would be a fixed constant in the ONNX graph. Build it "
+        "sizes) and is neither filled with one value nor a ramp along that axis; it would be a fixed constant "
+        "in the ONNX graph. Build it "
         "from the input with tensor ops, or leave that axis static")
 
 

@@ -17,7 +17,8 @@ class Value:
 
     def __init__(self, name, shape, dtype, kind, array=None):
         self.name, self.shape, self.dtype, self.kind, self.array = name, tuple(shape), dtype, kind, array
-        # a captured constant of one value whose shape follows dynamic axes: (value, [size or (input, axis)])
+        # a captured constant whose shape follows dynamic axes, rebuilt at run time:
+        # ("uniform", value, dims) or ("ramp", (start, step), dims), dims: [size or (input name, axis)]
         self.fill = None
 
     @property
