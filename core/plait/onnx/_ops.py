@@ -223,6 +223,25 @@ def _cumsum(b, e):
     b.node("CumSum", [b.operand(x, e.outputs[0].dtype), b.int_scalar(axis)], _out(e))
 
 
+def _cumprod(b, e):
+    """No CumProd in ONNX: |product| as exp(cumsum(log|x|)), its sign from the count of negatives so far,
+    and 0 from the first zero on."""
+    x, axis = e.args[:2]
+    dtype = e.outputs[0].dtype
+    x = b.operand(x, dtype)
+    ax = b.int_scalar(axis)
+    zero, one = b.scalar(0, dtype), b.scalar(1, dtype)
+    is_zero = b.node("Equal", [x, zero])
+    safe = b.node("Where", [is_zero, one, b.node("Abs", [x])])
+    magnitude = b.node("Exp", [b.node("CumSum", [b.node("Log", [safe]), ax])])
+    negatives = b.node("CumSum", [b.node("Cast", [b.node("Less", [x, zero])], to=b.onnx_type(dtype)), ax])
+    odd = b.node("Equal", [b.node("Sub", [negatives, b.node("Mul", [b.node("Floor", [b.node(
+        "Div", [negatives, b.scalar(2, dtype)])]), b.scalar(2, dtype)])]), one])
+    signed = b.node("Where", [odd, b.node("Neg", [magnitude]), magnitude])
+    zeros_seen = b.node("Greater", [b.node("CumSum", [b.node("Cast", [is_zero], to=b.onnx_type(dtype)), ax]), zero])
+    b.node("Where", [zeros_seen, zero, signed], _out(e))
+
+
 def _matmul(b, e):
     dtype = e.outputs[0].dtype
     b.node("MatMul", [b.operand(x, dtype) for x in e.args[:2]], _out(e))
@@ -458,7 +477,7 @@ CONVERTERS = {
     "Matmul": _matmul, "Linear": _linear, "Addmm": _addmm,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Take": _take, "BasicIndex": _basic_index, "Clone": lambda b, e: b.node("Identity", [e.args[0]], _out(e)),
-    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "Atan2": _atan2, "_ArgSort": _argsort, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
+    "BasicIndexPut": _basic_index_put, "Trunc": _trunc, "Atan2": _atan2, "CumProd": _cumprod, "_ArgSort": _argsort, "FloorDivide": _floor_divide, "Remainder": _remainder, "AllAny": _all_any, "Roll": _roll,
 }
 
 
