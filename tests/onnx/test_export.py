@@ -413,6 +413,23 @@ def test_recurrent_layers_all_outputs(make):
         np.testing.assert_allclose(g, r.numpy(), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("make", [lambda: nn.LSTM(4, 6, num_layers=2), lambda: nn.GRU(4, 6, batch_first=True),
+                                  lambda: nn.RNN(4, 6, bidirectional=True)], ids=range(3))
+def test_recurrent_layers_unbatched(make):
+    plait.manual_seed(0)
+    rnn = make().eval()
+    x = plait.randn(5, 4)
+    dirs = 2 if rnn.bidirectional else 1
+    h0 = plait.randn(rnn.num_layers * dirs, 6)
+    state = (h0, h0 * 0.5) if isinstance(rnn, nn.LSTM) else h0
+    model = Fn(lambda x: plait.cat([t.reshape(-1) for t in [rnn(x, state)[0]] + list(
+        rnn(x, state)[1] if isinstance(rnn, nn.LSTM) else [rnn(x, state)[1]])]))
+    model.rnn = rnn
+    _, sess, _ = _export(model, (x,), dynamic=False)
+    with plait.no_grad():
+        np.testing.assert_allclose(sess.run(None, {"in0": x.numpy()})[0], model(x).numpy(), atol=1e-5)
+
+
 def test_lstm_with_initial_state():
     plait.manual_seed(0)
     lstm = nn.LSTM(3, 5, num_layers=2).eval()

@@ -240,17 +240,19 @@ def _recurrent(kind):
             _refuse(e, b, "a PackedSequence input (export padded tensors)")
         if getattr(m, "proj_size", 0):
             _refuse(e, b, "proj_size > 0 (ONNX's LSTM has no projection)")
-        if len(x.shape) != 3:
-            _refuse(e, b, "an unbatched (2-D) input")
         state = e.args[1] if len(e.args) > 1 else None
         if isinstance(state, tuple):
             h0, c0 = state
         else:
             h0, c0 = state, None
+        unbatched = len(x.shape) == 2
+        if unbatched:  # (L, H_in) and states (layers, H): a batch of one
+            x = b.node("Unsqueeze", [x, b.ints([0 if m.batch_first else 1])])
+            h0, c0 = (None if s is None else b.node("Unsqueeze", [s, b.ints([1])]) for s in (h0, c0))
         dirs = 2 if m.bidirectional else 1
         hidden = m.hidden_size
         rows = _gate_rows(b, kind, hidden)
-        y = b.node("Transpose", [x], perm=[1, 0, 2]) if m.batch_first else b.name(x)
+        y = b.node("Transpose", [x], perm=[1, 0, 2]) if m.batch_first else x
         finals_h, finals_c = [], []
         for layer in range(m.num_layers):
             suffixes = [f"_l{layer}", f"_l{layer}_reverse"][:dirs]
@@ -286,11 +288,16 @@ def _recurrent(kind):
                 finals_c.append(outs[2])
         names = [v.name for v in e.outputs]
         if m.batch_first:
-            b.node("Transpose", [y], [names[0]], perm=[1, 0, 2])
-        else:
-            b.node("Identity", [y], [names[0]])
+            y = b.node("Transpose", [y], perm=[1, 0, 2])
+        if unbatched:
+            y = b.node("Squeeze", [y, b.ints([0 if m.batch_first else 1])])
+        b.node("Identity", [y], [names[0]])
         for finals, name in zip((finals_h, finals_c), names[1:]):
-            b.node("Concat", finals, [name], axis=0)
+            joined = b.node("Concat", finals, axis=0)
+            if unbatched:
+                b.node("Squeeze", [joined, b.ints([1])], [name])
+            else:
+                b.node("Identity", [joined], [name])
     return convert
 
 
