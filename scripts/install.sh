@@ -10,7 +10,8 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check "setuptools>=61" wheel
 .venv/bin/python -m pip install -q --disable-pip-version-check \
   "pluggy>=1.3" "array-api-compat>=1.9" "numpy>=1.26" "tensorboard>=2.12" "scikit-learn>=1.3" "tqdm>=4" \
-  "pytest>=7" "array-api-strict>=2.3" "safetensors>=0.4" "mpi4py>=4" "mpich" ${PLAIT_EXTRA_PACKAGES:-}
+  "pytest>=7" "array-api-strict>=2.3" "safetensors>=0.4" "mpi4py>=4" "mpich" \
+  "onnx>=1.15" "onnxruntime>=1.17" ${PLAIT_EXTRA_PACKAGES:-}
 # PyTorch's CPU build, for the plait-torch backend (a second third-party-style backend the tests check).
 # Set PLAIT_SKIP_TORCH=1 to leave it out; its tests then skip with a reason.
 if [ -z "${PLAIT_SKIP_TORCH:-}" ]; then

@@ -235,12 +235,12 @@ __version__ = "0.1.0"
 def __getattr__(name):
     """``plait.nn`` / ``plait.optim`` / ``plait.tensorboard`` (and any plugin's ``plait.<name>``) after a
     bare ``import plait``, as ``torch.nn`` works after ``import torch``: imported on first access, so
-    ``import plait`` stays light."""
+    ``import plait`` stays light. ``plait.onnx`` (core, but rarely needed) is found the same way."""
     if name.startswith("__"):
         raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
     import importlib
     from ._missing import FIRST_PARTY
-    if name == "distributions":  # a core subpackage, loaded on first use like torch.distributions
+    if name in ("distributions", "onnx"):  # core subpackages, loaded on first use like torch's
         return importlib.import_module(f"{__name__}.{name}")
     if name in FIRST_PARTY or _builtins.any(ext.get("name") == name for ext in backends.extensions()):
         try:

@@ -101,6 +101,8 @@ class Function(metaclass=_FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
+        if _graph.trace_state.active:
+            _graph.trace_state.recorder.record_function(cls, ctx, args, kwargs, outs)
         if not requires:
             return outputs
         ctx.next_functions = tuple(edge_of(a) if isinstance(a, Tensor) else _NO_EDGE for a in args)

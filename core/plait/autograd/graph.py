@@ -14,6 +14,17 @@ _make = None      # tensor._make, injected by plait.tensor (avoids an import cyc
 refresh_view = None  # ops.inplace.refresh_view, injected likewise
 Tensor = None     # plait.Tensor, injected likewise
 
+class _TraceState:
+    """Whether an exporter (``plait.onnx.export``) is recording the ops as they run. ``active`` is False
+    except inside an export; ``Op.apply`` and ``Function.apply`` test it once per op, so the normal path pays
+    one attribute read. ``recorder`` is the exporter's object while ``active``."""
+    __slots__ = ("active", "recorder")
+
+
+trace_state = _TraceState()
+trace_state.active = False
+trace_state.recorder = None
+
 BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -251,6 +262,8 @@ class Op(Node):
                 node._saved_out = (out._data, out._vc, 0, backend, first._device) if cls.save_output else None
                 out._requires_grad = True
                 out.grad_fn = node
+        if trace_state.active:
+            trace_state.recorder.record_op(node, inputs, kwargs, out)
         return out
 
     _grad_positions = None

@@ -6,7 +6,7 @@ The Array API only guarantees basic indexing, so advanced indexing is reduced to
 import math
 
 from .. import _dtype
-from ..autograd.graph import Op
+from ..autograd.graph import Op, trace_state as _trace_state
 from ..autograd.grad_mode import state as _grad_state
 from ._common import Tensor, make_like, check_same_device, label
 from .reduction import normalize_dims
@@ -387,6 +387,9 @@ def setitem(x, key, value):
     if not advanced:
         basic, value = _basic_target(x, basic, value)
     needs_graph = _grad_state.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if _trace_state.active and not advanced:  # an exporter records the assignment as an op
+        commit_inplace(x, BasicIndexPut.apply(x, value, basic))
+        return
     if needs_graph:
         check_inplace(x)
         if not advanced:

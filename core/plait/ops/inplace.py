@@ -5,6 +5,7 @@ the tensor's own memory (views and NumPy arrays sharing it see the change), bump
 when recorded, moves the tensor to the new graph node."""
 from .. import _dtype
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import trace_state as _trace_state
 from ._common import Tensor, check_same_device
 
 LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -83,6 +84,8 @@ def commit_inplace(x, out):
         node._saved_versions = tuple(0 if s is old else v for s, v in zip(node._saved, node._saved_versions))
     x._data[...] = out._data
     x._vc[0] += 1
+    if _trace_state.active:  # an exporter follows the tensor to the value it now holds
+        _trace_state.recorder.record_inplace(x, out)
     if out.grad_fn is not None:
         x.grad_fn = out.grad_fn
         x._output_nr = out._output_nr
@@ -126,7 +129,7 @@ def make_inplace(fn, name):
     n_fast = FAST_KERNELS.get(name)
 
     def method(self, *args, **kwargs):
-        if n_fast is not None and not (_grad_state.enabled and self._requires_grad):
+        if n_fast is not None and not (_grad_state.enabled and self._requires_grad) and not _trace_state.active:
             kernel = self._backend.kernels.get(name)
             if kernel is not None:
                 operands = _fast_operands(self, args, n_fast)

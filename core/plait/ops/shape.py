@@ -3,7 +3,7 @@ base, as in torch; plait tracks contiguity itself since the Array API exposes no
 import math
 
 from .. import _dtype
-from ..autograd.graph import Op
+from ..autograd.graph import Op, trace_state as _trace_state
 from ._common import Tensor, check_same_device, label
 from .reduction import normalize_dims
 
@@ -432,7 +432,9 @@ def is_row_major(x):
 def contiguous(x):
     if is_row_major(x):
         return x
-    out = label(Reshape.apply(x, x.shape), "CloneBackward0") if x._requires_grad else x._alias()
+    # an exporter must see the copy as an op (it follows tensors through the ops that make them)
+    out = label(Reshape.apply(x, x.shape), "CloneBackward0") if x._requires_grad or _trace_state.active \
+        else x._alias()
     # Flattening copies in row-major order (asarray(copy=True), or a same-shape reshape on some namespaces,
     # keeps a transposed layout); unflattening the copy is a view.
     xp = x._backend.xp
