@@ -467,6 +467,7 @@ class _Drawing:
         self.generator = generator
 
     def __enter__(self):
+        _apply_pending_seed(self.backend)  # every draw passes here: in-place fills and bernoulli too
         if self.generator is not None:
             self.saved = self.backend.get_rng_state()
             self.backend.manual_seed(self.generator._random_seed())
@@ -484,11 +485,16 @@ def seed_backend(backend, seed):
     backend._plait_seeded = _state.pending
 
 
-def _random_backend(device):
-    backend, dev = resolve(device)
+def _apply_pending_seed(backend):
+    """A backend set up after ``manual_seed`` gets that seed before its first draw."""
     if _state.pending is not None and getattr(backend, "_plait_seeded", None) != _state.pending:
         backend.manual_seed(_state.pending)
         backend._plait_seeded = _state.pending
+
+
+def _random_backend(device):
+    backend, dev = resolve(device)
+    _apply_pending_seed(backend)
     return backend, dev
 
 

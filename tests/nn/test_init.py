@@ -137,3 +137,18 @@ def test_sparse():
     t = init.sparse_(plait.empty(10, 6), sparsity=0.3)
     zeros_per_col = (_np(t) == 0).sum(0)
     np.testing.assert_array_equal(zeros_per_col, [3] * 6)
+
+
+def test_a_seed_set_before_any_tensor_exists_governs_layer_init_and_dropout_in_a_new_process():
+    # the seed is set before any backend is set up, and the first draws are in-place fills (init) and
+    # bernoulli (dropout), not plait.rand: they must use the seed too
+    import subprocess
+    import sys
+    code = ("import plait, plait.nn as nn\nplait.manual_seed(5)\nm = nn.Linear(4, 3)\n"
+            "print(m.weight.tolist(), nn.Dropout(0.5)(plait.ones(8)).tolist())")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+            for _ in range(2)]
+    plait.manual_seed(5)
+    m = nn.Linear(4, 3)
+    here = f"{m.weight.tolist()} {nn.Dropout(0.5)(plait.ones(8)).tolist()}\n"
+    assert runs[0] == runs[1] == here
