@@ -2,7 +2,8 @@
 # Install everything, then run the whole test suite:
 #   1. the backend conformance suite (shipped in plait.testing) on every backend usable here, each with
 #      its report;
-#   2. the core suite on the array-api-strict backend (proof that the core uses only the Array API);
+#   2. the core, nn and ONNX suites on the array-api-strict backend (proof that the core and the layers use
+#      only the Array API);
 #   3. every test on the default (NumPy) backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ print('' if b and b['usable'] else (b and b['error']) or 'not installed')")
     echo "== plait backend conformance: $backend skipped, not usable here: $why =="
   fi
 done
-echo "== plait core suite on the array-api-strict backend =="
-PLAIT_BACKEND=array_api_strict .venv/bin/python -m pytest tests/core -q -p no:cacheprovider "$@"
+echo "== plait core, nn and onnx suites on the array-api-strict backend =="
+PLAIT_BACKEND=array_api_strict .venv/bin/python -m pytest tests/core tests/nn tests/onnx -q -p no:cacheprovider "$@"
 echo "== plait test suite on the NumPy backend =="
 .venv/bin/python -m pytest tests -q -p no:cacheprovider "$@"
